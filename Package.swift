@@ -1,0 +1,36 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Only weft_* symbols leave libweft.so (see weft.map); -enforce-exclusivity=unchecked
+// because a task parks in the middle of Swift code and may resume on another
+// thread, where the per-thread access records of dynamic exclusivity checks would
+// be wrong (the core keeps shared state behind unsafe pointers and locks instead).
+let exclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+
+let package = Package(
+  name: "Weft",
+  products: [
+    .library(name: "weft", type: .dynamic, targets: ["WeftC"]),
+    .library(name: "Weft", targets: ["Weft"]),
+  ],
+  targets: [
+    .systemLibrary(
+      name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
+    // The context switch (assembly), the thread-local slot and nothing else.
+    .target(name: "CWeftCoro"),
+    // include/weft.h as a module, so the @c layer uses the header's own types.
+    .systemLibrary(name: "CWeftABI"),
+    .target(
+      name: "Weft", dependencies: ["CLibUV", "CWeftCoro"],
+      swiftSettings: exclusivity),
+    .target(
+      name: "WeftC", dependencies: ["Weft", "CWeftABI"],
+      swiftSettings: exclusivity,
+      linkerSettings: [
+        .unsafeFlags([
+          "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/WeftC/weft.map",
+        ])
+      ]),
+    .testTarget(name: "WeftTests", dependencies: ["Weft"], swiftSettings: exclusivity),
+  ]
+)

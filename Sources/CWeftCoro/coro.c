@@ -1,0 +1,73 @@
+#include "cweft_coro.h"
+
+#include <stdint.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CWEFT_ASAN 1
+#endif
+#if __has_feature(thread_sanitizer)
+#define CWEFT_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define CWEFT_ASAN 1
+#endif
+
+#ifdef CWEFT_ASAN
+void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
+                                    size_t size);
+void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
+                                     size_t *size_old);
+#endif
+
+/* Implemented in switch_x86_64.S / switch_aarch64.S. */
+void cweft_switch_raw(void **save_sp, void *load_sp);
+void cweft_trampoline(void);
+
+static __thread void *tls_slot;
+
+void *cweft_tls_get(void) { return tls_slot; }
+void cweft_tls_set(void *value) { tls_slot = value; }
+
+void cweft_context_make(cweft_context *ctx, void *bottom, size_t size,
+                        cweft_entry entry, void *arg) {
+  uintptr_t top = ((uintptr_t)bottom + size) & ~(uintptr_t)15;
+  void **sp = (void **)top;
+#if defined(__x86_64__)
+  /* Popped by cweft_switch_raw: fp control, r15, r14, r13, r12, rbx, rbp, ret.
+   * The ret into the trampoline leaves rsp at top: 16-byte aligned, as a
+   * call expects. */
+  *--sp = (void *)cweft_trampoline;          /* return address */
+  *--sp = 0;                                 /* rbp */
+  *--sp = 0;                                 /* rbx */
+  *--sp = (void *)entry;                     /* r12 */
+  *--sp = arg;                               /* r13 */
+  *--sp = 0;                                 /* r14 */
+  *--sp = 0;                                 /* r15 */
+  *--sp = (void *)(uintptr_t)(0x1F80u | ((uint64_t)0x037Fu << 32)); /* MXCSR, x87 CW */
+#elif defined(__aarch64__)
+  /* A 176-byte frame: x19..x30, d8..d15, fpcr (see switch_aarch64.S). */
+  sp -= 22;
+  for (int i = 0; i < 22; i++) sp[i] = 0;
+  sp[0] = (void *)entry;                     /* x19 */
+  sp[1] = arg;                               /* x20 */
+  sp[11] = (void *)cweft_trampoline;         /* x30 */
+#else
+#error "Weft supports x86_64 and aarch64"
+#endif
+  ctx->sp = sp;
+  ctx->stack_bottom = bottom;
+  ctx->stack_size = size;
+  ctx->fake_stack = 0;
+}
+
+void cweft_context_switch(cweft_context *from, cweft_context *to) {
+#ifdef CWEFT_ASAN
+  __sanitizer_start_switch_fiber(&from->fake_stack, to->stack_bottom, to->stack_size);
+#endif
+  cweft_switch_raw(&from->sp, to->sp);
+#ifdef CWEFT_ASAN
+  __sanitizer_finish_switch_fiber(from->fake_stack, 0, 0);
+#endif
+}

@@ -1,0 +1,43 @@
+/* CWeftCoro: what Swift cannot do itself — switching stacks and a thread-local
+ * slot. Everything else (scheduling, stacks, pools) lives in Swift. */
+#ifndef CWEFT_CORO_H
+#define CWEFT_CORO_H
+
+#include <stddef.h>
+
+/* A suspended execution context: its saved stack pointer plus the stack bounds
+ * the sanitizers need to hear about when we switch to it. */
+typedef struct cweft_context {
+  void *sp;
+  const void *stack_bottom;
+  size_t stack_size;
+  void *fake_stack; /* AddressSanitizer's per-fiber state */
+} cweft_context;
+
+typedef void (*cweft_entry)(void *arg);
+
+/* Prepares ctx so that the first switch to it calls entry(arg) on the stack
+ * [bottom, bottom + size). entry must never return: it switches away for good. */
+void cweft_context_make(cweft_context *ctx, void *bottom, size_t size,
+                        cweft_entry entry, void *arg);
+
+/* Saves the callee-saved registers, MXCSR and the x87 control word (FPCR on
+ * aarch64) in from and resumes to. Announces the switch to ASan/TSan when built
+ * with them. */
+void cweft_context_switch(cweft_context *from, cweft_context *to);
+
+/* The calling thread's slot (the current worker). Out of line on purpose: a
+ * task can resume on another thread, so no caller may cache the address. */
+void *cweft_tls_get(void);
+void cweft_tls_set(void *value);
+
+/* The spin-wait hint (x86 PAUSE, arm YIELD): Swift has no spelling for it. */
+static inline void cweft_cpu_relax(void) {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+#endif

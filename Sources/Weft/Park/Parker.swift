@@ -1,0 +1,198 @@
+import Glibc
+import Synchronization
+
+/// One blocking call's rendezvous point: who to wake (a task or a plain thread)
+/// and which waker won. Every primitive parks through this (Go's `sudog` +
+/// `selectDone`), so channels, select, sync and contexts share one protocol.
+///
+/// Protocol (no lost wake-ups, exactly one wake):
+///  1. The blocking side calls `prepare()` before it publishes any Waiter that
+///     points here (a task's state becomes `parking`).
+///  2. A waker that finds a published Waiter calls `tryClaim(value)`; only the
+///     first claim succeeds. The winner finishes its work (copies the value into
+///     the waiter's slot) and then calls `wake()`. Losers leave it alone.
+///  3. `park(deadline:)` returns once a claim was made and the claimer woke it;
+///     at the deadline the parker tries to claim itself with `timedOut`.
+///  4. After `park` returns, the blocking side removes its unclaimed Waiters from
+///     their queues, under each primitive's lock, before its stack frame goes.
+///
+/// A Parker lives on the blocking caller's stack; after `wake()` the waker must
+/// not touch it again.
+public struct Parker: ~Copyable {
+  public static let unclaimed = -1
+  public static let timedOut = -2
+  public static let canceled = -3
+  public static let shutdown = -4
+
+  /// The error a claim value other than a case index stands for.
+  public static func error(forClaim claim: Int) -> WeftError? {
+    switch claim {
+    case timedOut: .timedOut
+    case canceled: .canceled
+    case shutdown: .shutdown
+    default: nil
+    }
+  }
+
+  let claim = Atomic<Int>(Parker.unclaimed)
+  let task: TaskRef?
+  let signal: ThreadSignal?
+  /// The context whose cancellation claims this parker, if any (retained by the
+  /// caller for the duration of the call).
+  var cancelSource: UnsafeMutableRawPointer? = nil
+
+  init(task: TaskRef?, signal: ThreadSignal?) {
+    self.task = task
+    self.signal = signal
+  }
+}
+
+public typealias ParkerRef = UnsafeMutablePointer<Parker>
+
+extension UnsafeMutablePointer where Pointee == Parker {
+  /// Runs body with a parker for the calling task or thread.
+  @inline(__always)
+  public static func with<R>(_ body: (ParkerRef) -> R) -> R {
+    let task = Scheduler.currentTask()
+    let signal = task == nil ? ThreadSignal.forCurrentThread() : nil
+    return withUnsafeTemporaryAllocation(of: Parker.self, capacity: 1) { buffer in
+      let parker = buffer.baseAddress!
+      parker.initialize(to: Parker(task: task, signal: signal))
+      defer { parker.deinitialize(count: 1) }
+      return body(parker)
+    }
+  }
+
+  /// Step 1: call before publishing a Waiter that points to this parker.
+  @inline(__always)
+  public func prepare() {
+    if let task = pointee.task {
+      task.pointee.state.store(TaskRecord.parking, ordering: .sequentiallyConsistent)
+    } else {
+      pointee.signal!.reset()
+    }
+  }
+
+  /// Undoes prepare() when the caller decides not to park after all (nothing was
+  /// published).
+  @inline(__always)
+  public func unprepare() {
+    if let task = pointee.task {
+      task.pointee.state.store(TaskRecord.running, ordering: .relaxed)
+    }
+  }
+
+  @inline(__always)
+  public func tryClaim(_ value: Int) -> Bool {
+    pointee.claim.compareExchange(
+      expected: Parker.unclaimed, desired: value, ordering: .acquiringAndReleasing
+    ).exchanged
+  }
+
+  public var claimed: Int { pointee.claim.load(ordering: .acquiring) }
+
+  /// Step 2's end: hands control back to the parked side. Only the claimer calls it.
+  @inline(__always)
+  public func wake() {
+    if let task = pointee.task {
+      Scheduler.unpark(task)
+    } else {
+      pointee.signal!.post()
+    }
+  }
+
+  /// Step 3: blocks until claimed and woken; returns the claim value.
+  public func park(deadline: Int64 = noDeadline, reason: StaticString = "") -> Int {
+    if Runtime.isStopping, tryClaim(Parker.shutdown) {
+      unprepare()
+      return Parker.shutdown
+    }
+    if let task = pointee.task {
+      var timer: TimerRef? = nil
+      if deadline != noDeadline {
+        timer = Timers.startLocal(deadline: deadline, fire: parkerTimeout, target: UnsafeMutableRawPointer(self))
+      }
+      Scheduler.parkCurrent(task, reason: reason)
+      if let timer { Timers.cancel(timer) }
+    } else {
+      pointee.signal!.wait(deadline: deadline) { self.tryClaim(Parker.timedOut) }
+    }
+    return claimed
+  }
+}
+
+private let parkerTimeout: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+  let parker = raw!.assumingMemoryBound(to: Parker.self)
+  if parker.tryClaim(Parker.timedOut) { parker.wake() }
+}
+
+/// How a plain thread blocks: a mutex, a condition variable on the monotonic clock
+/// and a flag, one per thread, made on first use and freed when the thread ends.
+public final class ThreadSignal: @unchecked Sendable {
+  private var mutex = pthread_mutex_t()
+  private var cond = pthread_cond_t()
+  private var posted = false
+
+  private init() {
+    pthread_mutex_init(&mutex, nil)
+    var attr = pthread_condattr_t()
+    pthread_condattr_init(&attr)
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+    pthread_cond_init(&cond, &attr)
+    pthread_condattr_destroy(&attr)
+  }
+
+  deinit {
+    pthread_cond_destroy(&cond)
+    pthread_mutex_destroy(&mutex)
+  }
+
+  private static let key: pthread_key_t = {
+    var key = pthread_key_t()
+    pthread_key_create(&key) { raw in
+      if let raw { Unmanaged<ThreadSignal>.fromOpaque(raw).release() }
+    }
+    return key
+  }()
+
+  static func forCurrentThread() -> ThreadSignal {
+    if let raw = pthread_getspecific(key) {
+      return Unmanaged<ThreadSignal>.fromOpaque(raw).takeUnretainedValue()
+    }
+    let signal = ThreadSignal()
+    pthread_setspecific(key, Unmanaged.passRetained(signal).toOpaque())
+    return signal
+  }
+
+  func reset() {
+    pthread_mutex_lock(&mutex)
+    posted = false
+    pthread_mutex_unlock(&mutex)
+  }
+
+  func post() {
+    pthread_mutex_lock(&mutex)
+    posted = true
+    pthread_cond_signal(&cond)
+    pthread_mutex_unlock(&mutex)
+  }
+
+  /// Waits for post(); at the deadline asks `expire` whether it may stop waiting
+  /// (it may not when a waker already claimed the parker: its post is coming).
+  func wait(deadline: Int64, expire: () -> Bool) {
+    pthread_mutex_lock(&mutex)
+    var expired = false
+    while !posted {
+      if deadline == noDeadline || expired {
+        pthread_cond_wait(&cond, &mutex)
+        continue
+      }
+      var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+      if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT, !posted {
+        if expire() { break }
+        expired = true
+      }
+    }
+    pthread_mutex_unlock(&mutex)
+  }
+}

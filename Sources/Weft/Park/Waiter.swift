@@ -1,0 +1,79 @@
+/// A parked caller's entry in one primitive's wait queue (Go's `sudog`). A select
+/// publishes one Waiter per case, all pointing to the same Parker; a waker claims
+/// the parker with the waiter's `caseIndex` and only then touches `elem`.
+///
+/// Waiters live on the parked caller's stack. Lock rule: a waiter's links and
+/// `queued` are guarded by the lock of the primitive whose queue holds it.
+public struct Waiter {
+  public var parker: ParkerRef
+  var next: WaiterRef? = nil
+  var prev: WaiterRef? = nil
+  public internal(set) var queued = false
+  /// Send: the value to take; receive: where the value goes (nil discards).
+  public var elem: UnsafeMutableRawPointer?
+  /// The claim value that selects this waiter (a select's case index, else 0).
+  public var caseIndex: Int
+  /// Written by the claimer before wake(): 0 or a WeftError code.
+  public var result: Int32 = 0
+  /// Primitive-specific: semaphore weight, reader/writer kind, ...
+  public var amount: Int64 = 0
+  /// Primitive-specific identity (the channel a select case waits on).
+  public var owner: UnsafeMutableRawPointer? = nil
+
+  public init(parker: ParkerRef, elem: UnsafeMutableRawPointer? = nil, caseIndex: Int = 0) {
+    self.parker = parker
+    self.elem = elem
+    self.caseIndex = caseIndex
+  }
+}
+
+public typealias WaiterRef = UnsafeMutablePointer<Waiter>
+
+/// An intrusive FIFO of waiters; the owning primitive's lock guards it.
+public struct WaitQueue {
+  public private(set) var head: WaiterRef? = nil
+  private var tail: WaiterRef? = nil
+  public private(set) var count = 0
+
+  public init() {}
+
+  public var isEmpty: Bool { head == nil }
+
+  public mutating func enqueue(_ waiter: WaiterRef) {
+    waiter.pointee.next = nil
+    waiter.pointee.prev = tail
+    if let tail { tail.pointee.next = waiter } else { head = waiter }
+    tail = waiter
+    waiter.pointee.queued = true
+    count += 1
+  }
+
+  public mutating func remove(_ waiter: WaiterRef) {
+    guard waiter.pointee.queued else { return }
+    let prev = waiter.pointee.prev
+    let next = waiter.pointee.next
+    if let prev { prev.pointee.next = next } else { head = next }
+    if let next { next.pointee.prev = prev } else { tail = prev }
+    waiter.pointee.next = nil
+    waiter.pointee.prev = nil
+    waiter.pointee.queued = false
+    count -= 1
+  }
+
+  /// Removes and returns the first waiter whose parker this call claims (with the
+  /// waiter's caseIndex); waiters already claimed elsewhere are dropped on the way.
+  public mutating func dequeueClaiming() -> WaiterRef? {
+    while let waiter = head {
+      remove(waiter)
+      if waiter.pointee.parker.tryClaim(waiter.pointee.caseIndex) { return waiter }
+    }
+    return nil
+  }
+
+  /// Drops waiters already claimed elsewhere from the front, so `head` is live.
+  public mutating func pruneClaimed() {
+    while let waiter = head, waiter.pointee.parker.claimed != Parker.unclaimed {
+      remove(waiter)
+    }
+  }
+}

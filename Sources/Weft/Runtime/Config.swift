@@ -1,0 +1,38 @@
+import Glibc
+
+/// Runtime settings (weft_config). Zero fields mean "the default".
+public struct RuntimeConfig: Sendable {
+  public static let defaultStackSize = 64 << 10
+  public static let defaultShutdownGrace: Int64 = 5_000_000_000
+
+  public var workers = 0
+  public var stackSize = 0
+  public var shutdownGraceNs: Int64 = 0
+
+  public init(workers: Int = 0, stackSize: Int = 0, shutdownGraceNs: Int64 = 0) {
+    self.workers = workers
+    self.stackSize = stackSize
+    self.shutdownGraceNs = shutdownGraceNs
+  }
+
+  /// Zero fields replaced: workers from $WEFT_WORKERS, else one per core.
+  func resolved() -> RuntimeConfig {
+    var config = self
+    if config.workers <= 0 {
+      if let text = getenv("WEFT_WORKERS"), let n = Int(String(cString: text)), n > 0 {
+        config.workers = n
+      } else {
+        config.workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+      }
+    }
+    config.workers = min(config.workers, Runtime.maxWorkers)
+    if config.stackSize <= 0 { config.stackSize = RuntimeConfig.defaultStackSize }
+    if config.shutdownGraceNs <= 0 { config.shutdownGraceNs = RuntimeConfig.defaultShutdownGrace }
+    return config
+  }
+
+  /// A task stack request is valid from 16 KiB to 64 MiB (0: the default).
+  static func validStackSize(_ size: Int) -> Bool {
+    size == 0 || (size >= StackPool.minSize && size <= StackPool.maxSize)
+  }
+}

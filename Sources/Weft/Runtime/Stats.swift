@@ -1,0 +1,75 @@
+import Glibc
+
+/// A snapshot of the runtime's counters (weft_stats). Counters are read without
+/// stopping the workers, so they are individually exact but not a consistent cut.
+public struct RuntimeStats: Sendable {
+  public var workers = 0
+  public var tasksLive: UInt64 = 0
+  public var tasksParked: UInt64 = 0
+  public var tasksSpawned: UInt64 = 0
+  public var tasksFinished: UInt64 = 0
+  public var switches: UInt64 = 0
+  public var steals: UInt64 = 0
+  public var timersPending: UInt64 = 0
+  public var runQueueLengths: [Int] = []
+
+  /// nil before the runtime started.
+  public static func snapshot() -> RuntimeStats? {
+    guard let runtime = Runtime.shared else { return nil }
+    var stats = RuntimeStats()
+    stats.workers = runtime.workers.count
+    var parks: UInt64 = 0
+    var unparks = runtime.foreignUnparks.load(ordering: .relaxed)
+    stats.tasksSpawned = runtime.foreignSpawned.load(ordering: .relaxed)
+    var timers = 0
+    for worker in runtime.workers {
+      stats.tasksSpawned &+= worker.spawned.load(ordering: .relaxed)
+      stats.tasksFinished &+= worker.finished.load(ordering: .relaxed)
+      stats.switches &+= worker.switches.load(ordering: .relaxed)
+      stats.steals &+= worker.steals.load(ordering: .relaxed)
+      parks &+= worker.parks.load(ordering: .relaxed)
+      unparks &+= worker.unparks.load(ordering: .relaxed)
+      timers += worker.timersActive.load(ordering: .relaxed)
+      stats.runQueueLengths.append(worker.queue.count.load(ordering: .relaxed))
+    }
+    stats.tasksLive = UInt64(max(0, runtime.live.load(ordering: .relaxed)))
+    stats.tasksParked = parks > unparks ? parks - unparks : 0
+    stats.timersPending = UInt64(max(0, timers))
+    return stats
+  }
+
+  /// One line per live task: id, name, state, what it waits on and since when.
+  public static func dumpTasks(to fd: Int32) {
+    guard let runtime = Runtime.shared else { return }
+    let now = monotonicNow()
+    var out = "weft: \(runtime.live.load(ordering: .relaxed)) live tasks\n"
+    runtime.forEachLiveTask { task in
+      let state: String
+      switch task.pointee.state.load(ordering: .relaxed) {
+      case TaskRecord.parked, TaskRecord.parking:
+        let waited = Double(now - task.pointee.parkedSince) / 1e6
+        state = "parked on \(task.pointee.waitReason) for \(waited) ms"
+      default: state = task.pointee.stack == nil ? "runnable (not started)" : "running or runnable"
+      }
+      let name = task.pointee.nameString
+      out += "  task \(task.pointee.id) \(name.isEmpty ? "-" : "'\(name)'"): \(state)\n"
+      if out.utf8.count > 1 << 16 {
+        writeAll(fd, out)
+        out = ""
+      }
+    }
+    writeAll(fd, out)
+  }
+
+  private static func writeAll(_ fd: Int32, _ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+      var offset = 0
+      while offset < bytes.count {
+        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n <= 0 { return }
+        offset += n
+      }
+    }
+  }
+}

@@ -1,0 +1,300 @@
+import CLibUV
+import CWeftCoro
+import Glibc
+import Synchronization
+
+/// A worker: one OS thread, one libuv loop, one local run queue.
+///
+/// The thread's own stack is the scheduler context (`g0`): a task switches back to
+/// it to park, yield or exit, and g0 finishes that transition (`post`) once the
+/// task's stack is no longer in use — only then may another worker run the task.
+///
+/// Ownership: `current`, `runnext`, `post`, the caches and the libuv loop belong
+/// to the worker's thread. Other threads touch only `queue` (steal), `timerOps`
+/// (under its lock), `sleeping`, the counters (read) and `wakeup` (uv_async_send).
+final class Worker: @unchecked Sendable {
+  enum PostSwitch { case none, park, yield, exit }
+
+  unowned(unsafe) let runtime: Runtime
+  let index: Int
+  let loop: UnsafeMutablePointer<uv_loop_t>
+  let wakeup: UnsafeMutablePointer<uv_async_t>
+  let g0: UnsafeMutablePointer<cweft_context>
+  let queue = RunQueue()
+  let sleeping = Atomic<Bool>(false)
+  var thread = pthread_t()
+
+  var current: TaskRef? = nil
+  var runnext: TaskRef? = nil
+  var post = PostSwitch.none
+  private var tick: UInt32 = 0
+  private var random: UInt64
+
+  var stackCache: [Stack] = []
+  var recordCache: [TaskRef] = []
+  static let cacheLimit = 256
+
+  let timerOpsLock = SpinLock()
+  var timerOps: [TimerOp] = []
+  let timerOpsPending = Atomic<Bool>(false)
+
+  // Counters written by this worker only; read racily by weft_stats.
+  let switches = Atomic<UInt64>(0)
+  let steals = Atomic<UInt64>(0)
+  let spawned = Atomic<UInt64>(0)
+  let finished = Atomic<UInt64>(0)
+  let parks = Atomic<UInt64>(0)
+  let unparks = Atomic<UInt64>(0)
+  let timersActive = Atomic<Int>(0)
+
+  init(runtime: Runtime, index: Int) {
+    self.runtime = runtime
+    self.index = index
+    self.random = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15
+    loop = .allocate(capacity: 1)
+    wakeup = .allocate(capacity: 1)
+    g0 = .allocate(capacity: 1)
+    g0.initialize(to: cweft_context())
+    uv_loop_init(loop)
+    uv_async_init(loop, wakeup) { _ in }  // waking uv_run is all it is for
+    stackCache.reserveCapacity(Worker.cacheLimit)
+    recordCache.reserveCapacity(Worker.cacheLimit)
+  }
+
+  @inline(__always)
+  static func bump(_ counter: borrowing Atomic<UInt64>) {
+    counter.store(counter.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+  }
+
+  func nextRandom() -> UInt64 {
+    random ^= random << 13
+    random ^= random >> 7
+    random ^= random << 17
+    return random
+  }
+
+  // MARK: - Queues
+
+  /// Makes task the next to run here (Go's runnext): a task woken by the running
+  /// task runs on this worker as soon as the waker parks, with no cross-CPU hop.
+  func pushRunnext(_ task: TaskRef) {
+    if let previous = runnext { pushLocal(previous) }
+    runnext = task
+  }
+
+  func pushLocal(_ task: TaskRef) {
+    queue.push(task)
+    runtime.wakeIdleWorkerIfNeeded()
+  }
+
+  private func findRunnable() -> TaskRef? {
+    tick &+= 1
+    // Every 61st pick looks past runnext and the local queue so neither a
+    // ping-pong pair nor a busy local queue starves the others.
+    if tick % 61 == 0 {
+      if let task = runtime.globalQueue.pop() { return task }
+      if let task = queue.pop() { return task }
+    }
+    if let task = runnext {
+      runnext = nil
+      return task
+    }
+    if let task = queue.pop() { return task }
+    if let task = runtime.globalQueue.pop() { return task }
+    return steal()
+  }
+
+  private func steal() -> TaskRef? {
+    let workers = runtime.workers
+    let n = workers.count
+    if n < 2 { return nil }
+    let start = Int(nextRandom() % UInt64(n))
+    for i in 0..<n {
+      let victim = workers[(start + i) % n]
+      if victim === self { continue }
+      guard let (first, count) = victim.queue.stealHalf() else { continue }
+      steals.add(UInt64(count), ordering: .relaxed)
+      var next = first.pointee.next
+      first.pointee.next = nil
+      while let task = next {
+        next = task.pointee.next
+        queue.push(task)
+      }
+      return first
+    }
+    return nil
+  }
+
+  var hasWork: Bool {
+    if runnext != nil || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
+    if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
+    for worker in runtime.workers where worker !== self && !worker.queue.isEmpty { return true }
+    return false
+  }
+
+  // MARK: - The scheduling loop
+
+  func run() {
+    cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
+    while !runtime.stopWorkers.load(ordering: .acquiring) {
+      if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+      if let task = findRunnable() {
+        execute(task)
+        if tick % 64 == 0 { uv_run(loop, UV_RUN_NOWAIT) }
+        continue
+      }
+      uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable
+      if runnext != nil || !queue.isEmpty { continue }
+      if let task = spinForWork() {
+        execute(task)
+        continue
+      }
+      idle()
+    }
+    cweft_tls_set(nil)
+  }
+
+  /// Looks for work for a short while before sleeping: waking a sleeping vCPU
+  /// costs tens of microseconds here, a short spin much less.
+  private func spinForWork() -> TaskRef? {
+    runtime.spinning.add(1, ordering: .sequentiallyConsistent)
+    defer { runtime.spinning.subtract(1, ordering: .sequentiallyConsistent) }
+    let until = monotonicNow() + Runtime.spinNs
+    var rounds = 0
+    while true {
+      if let task = findRunnable() { return task }
+      if timerOpsPending.load(ordering: .relaxed) { return nil }
+      for _ in 0..<32 { cweft_cpu_relax() }
+      rounds += 1
+      if rounds % 16 == 0 {
+        if runtime.stopWorkers.load(ordering: .relaxed) || monotonicNow() > until { return nil }
+      }
+    }
+  }
+
+  /// Sleeps in uv_run until a timer, a wake-up or a signal. The store to
+  /// `sleeping` and the re-check of every queue pair with the pushers' "push,
+  /// then look for a sleeper" (both sequentially consistent): no lost wake-up.
+  private func idle() {
+    sleeping.store(true, ordering: .sequentiallyConsistent)
+    runtime.sleepers.add(1, ordering: .sequentiallyConsistent)
+    if !hasWork && !runtime.stopWorkers.load(ordering: .sequentiallyConsistent) {
+      uv_run(loop, UV_RUN_ONCE)
+    }
+    if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+      runtime.sleepers.subtract(1, ordering: .sequentiallyConsistent)
+    }
+  }
+
+  /// Wakes this worker if it sleeps; true if it did.
+  func wakeIfSleeping() -> Bool {
+    guard sleeping.load(ordering: .sequentiallyConsistent),
+      sleeping.compareExchange(expected: true, desired: false, ordering: .sequentiallyConsistent)
+        .exchanged
+    else { return false }
+    runtime.sleepers.subtract(1, ordering: .sequentiallyConsistent)
+    uv_async_send(wakeup)
+    return true
+  }
+
+  // MARK: - Running a task
+
+  private func execute(_ task: TaskRef) {
+    if task.pointee.stack == nil, !attachStack(task) {
+      // No memory for a stack: the task cannot start. Report and drop it.
+      runtime.report("weft: out of memory for a task stack; task \(task.pointee.id) dropped\n")
+      recycle(task)
+      return
+    }
+    current = task
+    Worker.bump(switches)
+    cweft_context_switch(g0, &task.pointee.context)
+    current = nil
+    checkCanary(task)
+    let action = post
+    post = .none
+    switch action {
+    case .park:
+      // Last touch of the task here: once parked, a waker may run it anywhere.
+      if task.pointee.state.compareExchange(
+        expected: TaskRecord.parking, desired: TaskRecord.parked, ordering: .sequentiallyConsistent
+      ).exchanged {
+        Worker.bump(parks)
+      } else {
+        task.pointee.state.store(TaskRecord.running, ordering: .relaxed)
+        pushRunnext(task)
+      }
+    case .yield:
+      pushLocal(task)
+    case .exit:
+      recycle(task)
+    case .none:
+      fatalError("weft: a task switched to its worker without saying why")
+    }
+  }
+
+  private func attachStack(_ task: TaskRef) -> Bool {
+    let wanted = task.pointee.requestedStack
+    let stack: Stack
+    if wanted == runtime.config.stackSize, let cached = stackCache.popLast() {
+      stack = cached
+    } else if let fresh = runtime.stacks.take(usable: wanted) {
+      stack = fresh
+    } else {
+      return false
+    }
+    task.pointee.stack = stack
+    cweft_context_make(&task.pointee.context, stack.bottom, stack.size, taskTrampoline, task)
+    return true
+  }
+
+  private func checkCanary(_ task: TaskRef) {
+    guard let stack = task.pointee.stack else { return }
+    if stack.bottom.load(as: UInt64.self) != StackPool.canary {
+      runtime.report(
+        "weft: stack overflow in task \(task.pointee.id) '\(task.pointee.nameString)' (stack \(stack.size) bytes); aborting\n"
+      )
+      abort()
+    }
+  }
+
+  private func recycle(_ task: TaskRef) {
+    runtime.unregister(task)
+    Worker.bump(finished)
+    if let stack = task.pointee.stack {
+      task.pointee.stack = nil
+      if stack.size >= runtime.config.stackSize,
+        StackPool.classIndex(forUsable: runtime.config.stackSize) == stack.classIndex,
+        stackCache.count < Worker.cacheLimit
+      {
+        stackCache.append(stack)
+      } else {
+        runtime.stacks.give(stack)
+      }
+    }
+    if recordCache.count < Worker.cacheLimit {
+      recordCache.append(task)
+    } else {
+      runtime.giveRecord(task)
+    }
+  }
+
+  // MARK: - Timer operations posted by other threads
+
+  func postTimerOp(_ op: TimerOp) {
+    timerOpsLock.lock()
+    timerOps.append(op)
+    timerOpsPending.store(true, ordering: .sequentiallyConsistent)
+    timerOpsLock.unlock()
+    uv_async_send(wakeup)
+  }
+
+  private func drainTimerOps() {
+    timerOpsLock.lock()
+    let ops = timerOps
+    timerOps.removeAll(keepingCapacity: true)
+    timerOpsPending.store(false, ordering: .sequentiallyConsistent)
+    timerOpsLock.unlock()
+    for op in ops { Timers.perform(op, on: self) }
+  }
+}

@@ -1,0 +1,103 @@
+import CWeftCoro
+import Glibc
+import Synchronization
+
+/// What a task (or the code it calls) asks of the scheduler. Every function reads
+/// the current worker afresh from the thread-local slot: after a park the task
+/// may be running on another worker's thread.
+public enum Scheduler {
+  @inline(__always)
+  static func currentWorker() -> Worker? {
+    guard let raw = cweft_tls_get() else { return nil }
+    return Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+  }
+
+  @inline(__always)
+  public static func currentTask() -> TaskRef? { currentWorker()?.current }
+
+  public static var inTask: Bool { currentTask() != nil }
+
+  public static var currentTaskId: UInt64 { currentTask()?.pointee.id ?? 0 }
+
+  /// Switches to the worker; the task's state must already be `parking`.
+  static func parkCurrent(_ task: TaskRef, reason: StaticString) {
+    let worker = currentWorker()!
+    task.pointee.waitReason = reason
+    task.pointee.parkedSince = monotonicNow()
+    // A wake-up may already have come (state notified): skip the round trip.
+    if task.pointee.state.compareExchange(
+      expected: TaskRecord.notified, desired: TaskRecord.running, ordering: .acquiring
+    ).exchanged {
+      task.pointee.waitReason = ""
+      return
+    }
+    worker.post = .park
+    cweft_context_switch(&task.pointee.context, worker.g0)
+    task.pointee.waitReason = ""
+  }
+
+  /// Makes a parked (or parking) task runnable again. Only a parker's claimer
+  /// calls this, once per park.
+  static func unpark(_ task: TaskRef) {
+    while true {
+      let state = task.pointee.state.load(ordering: .sequentiallyConsistent)
+      if state == TaskRecord.parking {
+        if task.pointee.state.compareExchange(
+          expected: TaskRecord.parking, desired: TaskRecord.notified,
+          ordering: .sequentiallyConsistent
+        ).exchanged { return }
+      } else if state == TaskRecord.parked {
+        if task.pointee.state.compareExchange(
+          expected: TaskRecord.parked, desired: TaskRecord.running,
+          ordering: .sequentiallyConsistent
+        ).exchanged {
+          ready(task)
+          return
+        }
+      } else {
+        return  // running or already notified: nothing to do
+      }
+    }
+  }
+
+  /// Queues a runnable task: on this worker's runnext when called from a worker,
+  /// else on the global queue with a wake-up.
+  static func ready(_ task: TaskRef) {
+    if let worker = currentWorker() {
+      Worker.bump(worker.unparks)
+      worker.pushRunnext(task)
+    } else if let runtime = Runtime.shared {
+      runtime.foreignUnparks.add(1, ordering: .relaxed)
+      runtime.inject(task)
+    }
+  }
+
+  /// weft_yield: to the back of the local queue. On a plain thread: sched_yield.
+  public static func yield() {
+    guard let worker = currentWorker(), let task = worker.current else {
+      sched_yield()
+      return
+    }
+    worker.post = .yield
+    cweft_context_switch(&task.pointee.context, worker.g0)
+  }
+
+  /// The end of every task (called by the trampoline on the task's stack).
+  static func exitCurrent() -> Never {
+    let worker = currentWorker()!
+    let task = worker.current!
+    worker.post = .exit
+    cweft_context_switch(&task.pointee.context, worker.g0)
+    fatalError("weft: a finished task was resumed")
+  }
+
+  /// Sleeps until the deadline, parking the task or blocking the thread.
+  public static func sleep(until deadline: Int64) -> WeftError? {
+    if deadline <= monotonicNow() { return nil }
+    return ParkerRef.with { parker in
+      parker.prepare()
+      let claim = parker.park(deadline: deadline, reason: "sleep")
+      return claim == Parker.shutdown ? .shutdown : nil
+    }
+  }
+}

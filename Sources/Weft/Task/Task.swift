@@ -1,0 +1,71 @@
+import CWeftCoro
+import Glibc
+import Synchronization
+
+/// A task: a stackful coroutine run by the workers.
+///
+/// Records live in raw memory (`TaskRef`), never behind a Swift reference: a task
+/// parks in the middle of Swift code and may resume on another thread, so its own
+/// bookkeeping must not hold open exclusivity accesses or ARC-managed state that
+/// the compiler might cache across the switch. Records are pooled and never freed,
+/// so a stale pointer read (dump, stats) never touches unmapped memory.
+///
+/// State machine of `state` (the park/unpark handshake, see Parker):
+///   running --park()--> parking --(g0 after the switch)--> parked --unpark--> running
+///                         \--unpark before the switch finished--> notified --g0--> running
+public typealias TaskRef = UnsafeMutablePointer<TaskRecord>
+
+public struct TaskRecord: ~Copyable {
+  static let running: UInt8 = 0
+  static let parking: UInt8 = 1
+  static let parked: UInt8 = 2
+  static let notified: UInt8 = 3
+
+  var context = cweft_context()
+  let state = Atomic<UInt8>(0)
+  var id: UInt64 = 0
+  var entry: (@convention(c) (UnsafeMutableRawPointer?) -> Void)? = nil
+  var arg: UnsafeMutableRawPointer? = nil
+  var stack: Stack? = nil
+  var requestedStack = 0
+  /// Run-queue link (owned by whichever queue holds the task).
+  var next: TaskRef? = nil
+  /// Live-list links (guarded by the registry lock).
+  var liveNext: TaskRef? = nil
+  var livePrev: TaskRef? = nil
+  var name: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+  /// What the task waits on, for dumps; a static description.
+  var waitReason: StaticString = ""
+  /// When the task last parked (weft_now_ns), for dumps.
+  var parkedSince: Int64 = 0
+
+  init() {}
+
+  var nameString: String {
+    var copy = name
+    return withUnsafeBytes(of: &copy) { raw in
+      let bytes = raw.prefix { $0 != 0 }
+      return String(decoding: bytes, as: UTF8.self)
+    }
+  }
+
+  mutating func setName(_ text: UnsafePointer<CChar>?) {
+    name = (0, 0, 0, 0)
+    guard let text else { return }
+    withUnsafeMutableBytes(of: &name) { raw in
+      var i = 0
+      while i < raw.count - 1, text[i] != 0 {
+        raw[i] = UInt8(bitPattern: text[i])
+        i += 1
+      }
+    }
+  }
+}
+
+/// Where a task's body starts: runs the entry, then hands the record back to the
+/// worker for recycling (never returns).
+let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+  let task = raw!.assumingMemoryBound(to: TaskRecord.self)
+  task.pointee.entry?(task.pointee.arg)
+  Scheduler.exitCurrent()
+}

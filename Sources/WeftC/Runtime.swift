@@ -1,0 +1,77 @@
+import CWeftABI
+import Weft
+
+// The runtime, version, error and introspection section of weft.h.
+
+@c public func weft_version() -> UInt32 {
+  UInt32(WEFT_VERSION_MAJOR << 16 | WEFT_VERSION_MINOR << 8 | WEFT_VERSION_PATCH)
+}
+
+// Kept equal to the header's macros by Tests/capi/test_version.c.
+@c public func weft_version_string() -> UnsafePointer<CChar> { staticCString("0.1.0") }
+
+@c public func weft_strerror(_ err: Int32) -> UnsafePointer<CChar> {
+  if err == 0 { return staticCString("success") }
+  guard let error = WeftError(rawValue: err) else { return staticCString("unknown error") }
+  return error.message.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }
+}
+
+@c public func weft_err_name(_ err: Int32) -> UnsafePointer<CChar> {
+  if err == 0 { return staticCString("WEFT_OK") }
+  guard let error = WeftError(rawValue: err) else { return staticCString("WEFT_EUNKNOWN") }
+  return error.name.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }
+}
+
+@c public func weft_config_init(_ config: UnsafeMutablePointer<weft_config>?) {
+  guard let config else { return }
+  config.pointee = weft_config()
+  config.pointee.size = MemoryLayout<weft_config>.size
+}
+
+@c public func weft_init(_ config: UnsafePointer<weft_config>?) -> Int32 {
+  var settings = RuntimeConfig()
+  if let config {
+    guard config.pointee.size >= MemoryLayout<Int>.size * 2 else { return WeftError.invalid.code }
+    settings.workers = Int(config.pointee.workers)
+    settings.stackSize = config.pointee.stack_size
+    settings.shutdownGraceNs = config.pointee.shutdown_grace_ns
+    guard settings.stackSize == 0 || settings.stackSize >= 16 << 10 && settings.stackSize <= 64 << 20,
+      settings.shutdownGraceNs >= 0
+    else { return WeftError.invalid.code }
+  }
+  return code(Runtime.start(settings))
+}
+
+@c public func weft_shutdown() -> Int32 { code(Runtime.shutdown()) }
+
+@c public func weft_now_ns() -> Int64 { monotonicNow() }
+
+@c public func weft_stats_get(_ out: UnsafeMutablePointer<weft_stats>?) -> Int32 {
+  guard let out, out.pointee.size >= MemoryLayout<weft_stats>.size else { return WeftError.invalid.code }
+  var stats = weft_stats()
+  stats.size = MemoryLayout<weft_stats>.size
+  if let snapshot = RuntimeStats.snapshot() {
+    stats.workers = UInt32(snapshot.workers)
+    stats.tasks_live = snapshot.tasksLive
+    stats.tasks_parked = snapshot.tasksParked
+    stats.tasks_spawned = snapshot.tasksSpawned
+    stats.tasks_finished = snapshot.tasksFinished
+    stats.switches = snapshot.switches
+    stats.steals = snapshot.steals
+    stats.timers_pending = snapshot.timersPending
+    withUnsafeMutableBytes(of: &stats.runq_len) { raw in
+      let lengths = raw.bindMemory(to: UInt32.self)
+      for (i, length) in snapshot.runQueueLengths.prefix(lengths.count).enumerated() {
+        lengths[i] = UInt32(length)
+      }
+    }
+  }
+  out.pointee = stats
+  return 0
+}
+
+@c public func weft_dump_tasks(_ fd: Int32) -> Int32 {
+  guard fd >= 0 else { return WeftError.invalid.code }
+  RuntimeStats.dumpTasks(to: fd)
+  return 0
+}

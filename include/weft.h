@@ -1,0 +1,407 @@
+/*
+ * weft.h — the one public header of Weft, a Go-style concurrency runtime.
+ *
+ * Conventions (libuv's):
+ *  - every function is prefixed weft_; handles are opaque and reference counted
+ *    (weft_<type>_retain / weft_<type>_release);
+ *  - int returns: 0 (or a non-negative result) on success, a negative WEFT_E* code
+ *    on failure; weft_strerror() turns a code into text;
+ *  - durations are int64_t nanoseconds (..._ns), deadlines are absolute on the
+ *    monotonic clock of weft_now_ns(); WEFT_NO_DEADLINE waits forever;
+ *  - structs that may grow carry their size as the first field: set it to
+ *    sizeof(the struct) (the *_init helpers do);
+ *  - "Blocks: yes" functions park the calling task when called inside a task and
+ *    block the OS thread when called from a plain thread. Each has a _until
+ *    (deadline) and a _ctx (context) form.
+ */
+#ifndef WEFT_H
+#define WEFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- version */
+
+#define WEFT_VERSION_MAJOR 0
+#define WEFT_VERSION_MINOR 1
+#define WEFT_VERSION_PATCH 0
+#define WEFT_VERSION_HEX \
+  ((WEFT_VERSION_MAJOR << 16) | (WEFT_VERSION_MINOR << 8) | WEFT_VERSION_PATCH)
+
+/* The library's version as WEFT_VERSION_HEX; compare with the macros to catch a
+ * header/library mismatch. Blocks: no. */
+unsigned int weft_version(void);
+/* "MAJOR.MINOR.PATCH". Blocks: no. */
+const char *weft_version_string(void);
+
+/* ----------------------------------------------------------------- errors */
+
+#define WEFT_OK 0
+#define WEFT_EPERM (-1)       /* not the owner: unlock of an unlocked mutex */
+#define WEFT_EAGAIN (-11)     /* would block (_try_ forms, select default) */
+#define WEFT_ENOMEM (-12)     /* out of memory or address space */
+#define WEFT_EBUSY (-16)      /* resource busy (init after start, ...) */
+#define WEFT_EINVAL (-22)     /* bad argument: NULL, released handle, size */
+#define WEFT_ECLOSED (-32)    /* channel closed (and drained, for receive) */
+#define WEFT_ERANGE (-34)     /* counter out of range (negative WaitGroup, over-release) */
+#define WEFT_EDEADLK (-35)    /* the call would wait forever on itself */
+#define WEFT_ESHUTDOWN (-108) /* the runtime is shut down or shutting down */
+#define WEFT_ETIMEDOUT (-110) /* deadline passed / context deadline exceeded */
+#define WEFT_ECANCELED (-125) /* context canceled */
+
+/* A static string describing err; "unknown error" for unknown codes. */
+const char *weft_strerror(int err);
+/* The code's name, "WEFT_EINVAL" and so on. */
+const char *weft_err_name(int err);
+
+/* ---------------------------------------------------------------- runtime */
+
+#define WEFT_NO_DEADLINE INT64_MAX
+
+typedef struct weft_config {
+  size_t size;            /* sizeof(weft_config) */
+  unsigned int workers;   /* worker threads; 0: $WEFT_WORKERS, else one per core */
+  size_t stack_size;      /* default task stack in bytes; 0: 64 KiB */
+  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s */
+} weft_config;
+
+/* Fills cfg with the defaults. */
+void weft_config_init(weft_config *cfg);
+/* Starts the runtime with cfg (NULL: defaults). Optional: the first call that needs
+ * the runtime starts it with the defaults. WEFT_EBUSY once started,
+ * WEFT_ESHUTDOWN after weft_shutdown. Blocks: no. */
+int weft_init(const weft_config *cfg);
+/* Stops the runtime: new tasks are refused, blocking calls made from now on return
+ * WEFT_ESHUTDOWN, then it waits up to shutdown_grace_ns for the live tasks to
+ * finish and stops the workers. Returns 0 when every task finished, WEFT_ETIMEDOUT
+ * when some were still parked (they are abandoned, never resumed). Idempotent:
+ * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
+ * Blocks: yes (thread only). */
+int weft_shutdown(void);
+/* Monotonic clock in nanoseconds; the clock of every deadline. Blocks: no. */
+int64_t weft_now_ns(void);
+
+/* ------------------------------------------------------------------ tasks */
+
+typedef void (*weft_fn)(void *arg);
+
+typedef struct weft_task_opts {
+  size_t size;         /* sizeof(weft_task_opts) */
+  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB */
+  const char *name;    /* copied (up to 31 bytes); shown by weft_dump_tasks */
+} weft_task_opts;
+
+void weft_task_opts_init(weft_task_opts *opts);
+/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn. Blocks: no. */
+int weft_go(weft_fn fn, void *arg);
+int weft_go_opts(weft_fn fn, void *arg, const weft_task_opts *opts);
+/* Lets other runnable tasks run; from a plain thread: sched_yield. */
+int weft_yield(void);
+/* Sleeps ns nanoseconds (<= 0: returns at once). Blocks: yes. */
+int weft_sleep_ns(int64_t ns);
+int weft_sleep_until(int64_t deadline_ns);
+/* 1 inside a task, 0 on a plain thread. */
+int weft_in_task(void);
+/* The running task's id (> 0), 0 on a plain thread. */
+uint64_t weft_task_id(void);
+
+/* ---------------------------------------------------------- introspection */
+
+#define WEFT_STATS_MAX_WORKERS 64
+
+typedef struct weft_stats {
+  size_t size;              /* sizeof(weft_stats) */
+  uint32_t workers;
+  uint64_t tasks_live;      /* spawned and not finished */
+  uint64_t tasks_parked;    /* of those, parked on a primitive or a timer */
+  uint64_t tasks_spawned;   /* total since start */
+  uint64_t tasks_finished;  /* total since start */
+  uint64_t switches;        /* context switches into tasks */
+  uint64_t steals;          /* tasks taken from another worker's queue */
+  uint64_t timers_pending;
+  uint32_t runq_len[WEFT_STATS_MAX_WORKERS]; /* per worker */
+} weft_stats;
+
+/* Fills *out (out->size must be set). Blocks: no. */
+int weft_stats_get(weft_stats *out);
+/* Writes one line per live task (id, name, state, what it waits on) to fd. */
+int weft_dump_tasks(int fd);
+
+/* ---------------------------------------------------------------- contexts */
+
+typedef struct weft_ctx weft_ctx_t;
+
+/* ---------------------------------------------------------------- channels */
+
+typedef struct weft_chan weft_chan_t;
+
+typedef struct weft_chan_opts {
+  size_t size;                         /* sizeof(weft_chan_opts) */
+  void (*elem_dtor)(void *elem);       /* runs on values still buffered when freed */
+} weft_chan_opts;
+
+/* A channel of elem_size-byte values (0 allowed: signal channels) with room for
+ * capacity values; capacity 0 is an unbuffered rendezvous. WEFT_EINVAL for a NULL
+ * out, WEFT_ENOMEM for an absurd elem_size * capacity (over 1 GiB). */
+int weft_chan_make(size_t elem_size, size_t capacity, weft_chan_t **out);
+int weft_chan_make_opts(size_t elem_size, size_t capacity,
+                        const weft_chan_opts *opts, weft_chan_t **out);
+weft_chan_t *weft_chan_retain(weft_chan_t *ch);
+int weft_chan_release(weft_chan_t *ch);
+/* Sends the elem_size bytes at elem. WEFT_ECLOSED on a closed channel.
+ * Blocks: yes. */
+int weft_chan_send(weft_chan_t *ch, const void *elem);
+int weft_chan_try_send(weft_chan_t *ch, const void *elem);   /* WEFT_EAGAIN */
+int weft_chan_send_until(weft_chan_t *ch, const void *elem, int64_t deadline_ns);
+int weft_chan_send_ctx(weft_chan_t *ch, const void *elem, weft_ctx_t *ctx);
+/* Receives into out (NULL discards). WEFT_ECLOSED once closed and drained.
+ * Blocks: yes. */
+int weft_chan_recv(weft_chan_t *ch, void *out);
+int weft_chan_try_recv(weft_chan_t *ch, void *out);          /* WEFT_EAGAIN */
+int weft_chan_recv_until(weft_chan_t *ch, void *out, int64_t deadline_ns);
+int weft_chan_recv_ctx(weft_chan_t *ch, void *out, weft_ctx_t *ctx);
+/* Closes: buffered values stay receivable; every blocked sender gets
+ * WEFT_ECLOSED, every blocked receiver WEFT_ECLOSED. A second close:
+ * WEFT_ECLOSED. */
+int weft_chan_close(weft_chan_t *ch);
+/* Buffered values / capacity; negative WEFT_E* for a bad handle. */
+int64_t weft_chan_len(weft_chan_t *ch);
+int64_t weft_chan_cap(weft_chan_t *ch);
+size_t weft_chan_elem_size(weft_chan_t *ch);
+
+/* ------------------------------------------------------------------ select */
+
+#define WEFT_CASE_RECV 1
+#define WEFT_CASE_SEND 2
+
+typedef struct weft_case {
+  weft_chan_t *chan;  /* NULL: never ready (disables the case) */
+  int op;             /* WEFT_CASE_RECV or WEFT_CASE_SEND */
+  void *elem;         /* send: the value; recv: where to store it (NULL discards) */
+  int result;         /* out, for the case that fired: 0 or WEFT_ECLOSED */
+} weft_case;
+
+#define WEFT_SELECT_DEFAULT 1 /* flags: return WEFT_EAGAIN if no case is ready */
+
+/* Waits until one case can proceed, performs exactly that one and returns its
+ * index. Several ready cases are chosen uniformly at random. WEFT_EAGAIN with
+ * WEFT_SELECT_DEFAULT and nothing ready, WEFT_ETIMEDOUT at the deadline,
+ * WEFT_ECANCELED/WEFT_ETIMEDOUT when ctx ends. n = 0 without a default and
+ * without a deadline or context would wait forever: WEFT_EDEADLK.
+ * Blocks: yes. */
+int weft_select(weft_case *cases, size_t n, int flags, int64_t deadline_ns);
+int weft_select_ctx(weft_case *cases, size_t n, int flags, weft_ctx_t *ctx);
+
+/* ------------------------------------------------------------------ timers */
+
+/* A channel of int64_t that receives weft_now_ns() once, ns from now (Go's
+ * time.After). The caller owns the returned reference. */
+int weft_after(int64_t ns, weft_chan_t **out);
+/* A channel (capacity 1) receiving weft_now_ns() every period_ns; ticks are
+ * dropped while the channel is full. Stop it with weft_timer_stop. */
+int weft_ticker_make(int64_t period_ns, weft_chan_t **out);
+/* Stops the timer or ticker feeding ch: 1 if it was running, 0 if it had fired
+ * or was stopped. WEFT_EINVAL if ch is not a timer channel. */
+int weft_timer_stop(weft_chan_t *ch);
+
+/* --------------------------------------------------------- sync: WaitGroup */
+
+typedef struct weft_wg weft_wg_t;
+
+int weft_wg_make(weft_wg_t **out);
+weft_wg_t *weft_wg_retain(weft_wg_t *wg);
+int weft_wg_release(weft_wg_t *wg);
+/* Adds delta (may be negative). A result below zero returns WEFT_ERANGE and
+ * leaves the counter unchanged; reaching zero wakes every waiter. */
+int weft_wg_add(weft_wg_t *wg, int64_t delta);
+int weft_wg_done(weft_wg_t *wg);
+/* Waits for the counter to reach zero. Blocks: yes. */
+int weft_wg_wait(weft_wg_t *wg);
+int weft_wg_wait_until(weft_wg_t *wg, int64_t deadline_ns);
+int weft_wg_wait_ctx(weft_wg_t *wg, weft_ctx_t *ctx);
+/* add(1), spawn fn(arg), done() when it returns (Go's wg.Go). */
+int weft_wg_go(weft_wg_t *wg, weft_fn fn, void *arg);
+
+/* ------------------------------------------------------------- sync: Mutex */
+
+typedef struct weft_mutex weft_mutex_t;
+
+int weft_mutex_make(weft_mutex_t **out);
+weft_mutex_t *weft_mutex_retain(weft_mutex_t *mu);
+int weft_mutex_release(weft_mutex_t *mu);
+/* Blocks: yes. Fair: a waiter starved for over 1 ms gets the lock handed over. */
+int weft_mutex_lock(weft_mutex_t *mu);
+int weft_mutex_try_lock(weft_mutex_t *mu);                   /* WEFT_EAGAIN */
+int weft_mutex_lock_until(weft_mutex_t *mu, int64_t deadline_ns);
+int weft_mutex_lock_ctx(weft_mutex_t *mu, weft_ctx_t *ctx);
+/* WEFT_EPERM when not locked. */
+int weft_mutex_unlock(weft_mutex_t *mu);
+
+/* ----------------------------------------------------------- sync: RWMutex */
+
+typedef struct weft_rwmutex weft_rwmutex_t;
+
+int weft_rwmutex_make(weft_rwmutex_t **out);
+weft_rwmutex_t *weft_rwmutex_retain(weft_rwmutex_t *rw);
+int weft_rwmutex_release(weft_rwmutex_t *rw);
+/* Readers share; a waiting writer holds back new readers. Blocks: yes. */
+int weft_rwmutex_rlock(weft_rwmutex_t *rw);
+int weft_rwmutex_try_rlock(weft_rwmutex_t *rw);
+int weft_rwmutex_rlock_until(weft_rwmutex_t *rw, int64_t deadline_ns);
+int weft_rwmutex_rlock_ctx(weft_rwmutex_t *rw, weft_ctx_t *ctx);
+int weft_rwmutex_runlock(weft_rwmutex_t *rw);                /* WEFT_EPERM */
+int weft_rwmutex_lock(weft_rwmutex_t *rw);
+int weft_rwmutex_try_lock(weft_rwmutex_t *rw);
+int weft_rwmutex_lock_until(weft_rwmutex_t *rw, int64_t deadline_ns);
+int weft_rwmutex_lock_ctx(weft_rwmutex_t *rw, weft_ctx_t *ctx);
+int weft_rwmutex_unlock(weft_rwmutex_t *rw);                 /* WEFT_EPERM */
+
+/* -------------------------------------------------------------- sync: Once */
+
+typedef struct weft_once weft_once_t;
+
+int weft_once_make(weft_once_t **out);
+weft_once_t *weft_once_retain(weft_once_t *once);
+int weft_once_release(weft_once_t *once);
+/* Runs fn(arg) exactly once over all calls; concurrent callers wait until it
+ * returned. Returns 0. Blocks: yes. */
+int weft_once_do(weft_once_t *once, weft_fn fn, void *arg);
+int weft_once_do_ctx(weft_once_t *once, weft_fn fn, void *arg, weft_ctx_t *ctx);
+
+/* -------------------------------------------------------------- sync: Cond */
+
+typedef struct weft_cond weft_cond_t;
+
+/* A condition variable tied to mu (retained). */
+int weft_cond_make(weft_mutex_t *mu, weft_cond_t **out);
+weft_cond_t *weft_cond_retain(weft_cond_t *cond);
+int weft_cond_release(weft_cond_t *cond);
+/* Unlocks mu, waits for a signal, locks mu again (also on timeout and cancel).
+ * WEFT_EPERM when mu is not locked. Blocks: yes. */
+int weft_cond_wait(weft_cond_t *cond);
+int weft_cond_wait_until(weft_cond_t *cond, int64_t deadline_ns);
+int weft_cond_wait_ctx(weft_cond_t *cond, weft_ctx_t *ctx);
+int weft_cond_signal(weft_cond_t *cond);
+int weft_cond_broadcast(weft_cond_t *cond);
+
+/* --------------------------------------------------------- sync: Semaphore */
+
+typedef struct weft_sem weft_sem_t;
+
+/* A weighted semaphore holding capacity units (> 0). */
+int weft_sem_make(int64_t capacity, weft_sem_t **out);
+weft_sem_t *weft_sem_retain(weft_sem_t *sem);
+int weft_sem_release(weft_sem_t *sem);
+/* Takes n units, waiting FIFO. n > capacity: WEFT_EINVAL at once. Blocks: yes. */
+int weft_sem_acquire(weft_sem_t *sem, int64_t n);
+int weft_sem_try_acquire(weft_sem_t *sem, int64_t n);        /* WEFT_EAGAIN */
+int weft_sem_acquire_until(weft_sem_t *sem, int64_t n, int64_t deadline_ns);
+int weft_sem_acquire_ctx(weft_sem_t *sem, int64_t n, weft_ctx_t *ctx);
+/* Returns n units; more than are held: WEFT_ERANGE, nothing changes. */
+int weft_sem_put(weft_sem_t *sem, int64_t n);
+
+/* ---------------------------------------------------------------- contexts */
+
+/* The root: never canceled, no deadline, no values. Retain/release are no-ops. */
+weft_ctx_t *weft_ctx_background(void);
+int weft_ctx_with_cancel(weft_ctx_t *parent, weft_ctx_t **out);
+int weft_ctx_with_timeout(weft_ctx_t *parent, int64_t timeout_ns, weft_ctx_t **out);
+/* The child's deadline is the earlier of deadline_ns and the parent's. */
+int weft_ctx_with_deadline(weft_ctx_t *parent, int64_t deadline_ns, weft_ctx_t **out);
+/* value_dtor (may be NULL) runs on value when the context is freed. */
+int weft_ctx_with_value(weft_ctx_t *parent, const void *key, void *value,
+                        void (*value_dtor)(void *value), weft_ctx_t **out);
+/* Keeps parent's values, never canceled (Go's WithoutCancel). */
+int weft_ctx_without_cancel(weft_ctx_t *parent, weft_ctx_t **out);
+/* Canceled by SIGINT or SIGTERM (Go's signal.NotifyContext); cancel or the last
+ * release stops watching and restores the previous disposition. */
+int weft_ctx_with_signals(weft_ctx_t *parent, weft_ctx_t **out);
+weft_ctx_t *weft_ctx_retain(weft_ctx_t *ctx);
+int weft_ctx_release(weft_ctx_t *ctx);
+/* Cancels ctx and its subtree (cause WEFT_ECANCELED). WEFT_EINVAL for contexts
+ * that cannot be canceled (background, value, without_cancel). Idempotent. */
+int weft_ctx_cancel(weft_ctx_t *ctx);
+/* Cancels with a cause, reported by weft_ctx_cause (any int; 0 means ECANCELED). */
+int weft_ctx_cancel_cause(weft_ctx_t *ctx, int cause);
+/* 0 while live, WEFT_ECANCELED or WEFT_ETIMEDOUT once done. */
+int weft_ctx_err(weft_ctx_t *ctx);
+/* The cause given to cancel_cause, else the same as weft_ctx_err. */
+int weft_ctx_cause(weft_ctx_t *ctx);
+/* 1 and *deadline_ns when ctx has a deadline, 0 when none. */
+int weft_ctx_deadline(weft_ctx_t *ctx, int64_t *deadline_ns);
+/* The value for key, looked up towards the root; NULL when absent. */
+void *weft_ctx_value(weft_ctx_t *ctx, const void *key);
+/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while ctx
+ * is. Usable in weft_select. NULL for background (never done). */
+weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
+/* Waits until ctx is done; returns weft_ctx_err. Blocks: yes. */
+int weft_ctx_wait(weft_ctx_t *ctx);
+
+typedef struct weft_after_func weft_after_func_t;
+/* Runs fn(arg) in a new task once ctx is done (at once if it already is). */
+int weft_ctx_after_func(weft_ctx_t *ctx, weft_fn fn, void *arg,
+                        weft_after_func_t **out);
+/* 1 if this stopped fn from running, 0 if it already started or was stopped.
+ * Frees the handle. */
+int weft_after_func_stop(weft_after_func_t *af);
+/* Frees the handle without stopping fn. */
+int weft_after_func_release(weft_after_func_t *af);
+
+/* ---------------------------------------------------------------- errgroup */
+
+typedef struct weft_group weft_group_t;
+typedef int (*weft_group_fn)(weft_ctx_t *ctx, void *arg);
+
+/* A group whose context (*ctx_out, borrowed, valid while the group is) is
+ * canceled by the first task that returns non-zero, or by wait's return. */
+int weft_group_make(weft_ctx_t *parent, weft_group_t **out, weft_ctx_t **ctx_out);
+weft_group_t *weft_group_retain(weft_group_t *g);
+int weft_group_release(weft_group_t *g);
+/* At most n tasks at once (n < 0: no limit). WEFT_EBUSY while tasks run. */
+int weft_group_set_limit(weft_group_t *g, int64_t n);
+/* Runs fn(ctx, arg) in a new task; waits for a slot under a limit. Blocks: yes. */
+int weft_group_go(weft_group_t *g, weft_group_fn fn, void *arg);
+int weft_group_try_go(weft_group_t *g, weft_group_fn fn, void *arg); /* WEFT_EAGAIN */
+/* Waits for every task; returns the first non-zero result (0 if none).
+ * Blocks: yes. */
+int weft_group_wait(weft_group_t *g);
+
+/* ----------------------------------------------------------------- futures */
+
+typedef struct weft_future weft_future_t;
+/* Produces value_size bytes at value_out; returns 0 or an error code. */
+typedef int (*weft_future_fn)(weft_ctx_t *ctx, void *arg, void *value_out);
+
+/* Spawns fn(ctx, arg, buffer) in a task; ctx (may be NULL: background) is
+ * passed through. */
+int weft_future_spawn(weft_ctx_t *ctx, size_t value_size, weft_future_fn fn,
+                      void *arg, weft_future_t **out);
+weft_future_t *weft_future_retain(weft_future_t *f);
+int weft_future_release(weft_future_t *f);
+/* Waits for the result: copies the value to value_out (may be NULL) and returns
+ * fn's code; or WEFT_ECANCELED / WEFT_ETIMEDOUT when ctx ends first (the future
+ * keeps running). Blocks: yes. */
+int weft_future_await(weft_future_t *f, weft_ctx_t *ctx, void *value_out);
+/* 1 once the result is there. */
+int weft_future_ready(weft_future_t *f);
+
+typedef struct weft_job {
+  weft_future_fn fn;
+  void *arg;
+} weft_job;
+
+/* Runs every job in its own task (at most limit at once; <= 0: no limit) and
+ * waits for all: values[i*value_size] and errs[i] hold job i's result, in input
+ * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT.
+ * Returns the number of jobs that succeeded. Blocks: yes. */
+int64_t weft_collect(weft_ctx_t *ctx, const weft_job *jobs, size_t n,
+                     size_t value_size, void *values, int *errs, int64_t limit);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WEFT_H */
