@@ -25,7 +25,11 @@ let package = Package(
       swiftSettings: exclusivity),
     .target(
       name: "WeftC", dependencies: ["Weft", "CWeftABI"],
-      swiftSettings: exclusivity,
+      // The compiler's own prototypes of the @c functions, which
+      // Tests/abi/check_abi.sh holds against include/weft.h and the exports.
+      swiftSettings: exclusivity + [
+        .unsafeFlags(["-emit-clang-header-path", "\(Context.packageDirectory)/.build/weft-emitted.h"])
+      ],
       linkerSettings: [
         .unsafeFlags([
           "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/WeftC/weft.map",

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds every Tests/capi/test_*.c (and examples/c/*.c) against include/weft.h and
+# the built libweft.so, runs each in its own process with a time limit, and prints
+# "N passed, N failed". Usage: run.sh LIBDIR [filter]
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+libdir=$(cd "${1:?usage: run.sh LIBDIR [filter]}" && pwd)
+filter=${2:-}
+out=${WEFT_TEST_OUT:-$root/.build/capi}
+mkdir -p "$out"
+cc=${CC:-cc}
+cflags="-std=c11 -O2 -g -Wall -Wextra -Werror -pthread -I$root/include -I$here"
+passed=0
+failed=0
+failures=()
+
+run_one() { # name source timeout [args...]
+  local name=$1 src=$2 limit=$3
+  shift 3
+  if ! $cc $cflags "$src" -o "$out/$name" -L"$libdir" -lweft -Wl,-rpath,"$libdir" -lm \
+    2>"$out/$name.build.log"; then
+    echo "FAIL $name (build)"
+    sed 's/^/    /' "$out/$name.build.log" | head -20
+    failed=$((failed + 1)); failures+=("$name")
+    return
+  fi
+  local start=$(date +%s%N)
+  timeout -k 5 "$limit" "$out/$name" "$@" >"$out/$name.log" 2>&1
+  local rc=$?
+  local ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  if [ $rc -eq 0 ]; then
+    echo "ok   $name (${ms} ms)"
+    passed=$((passed + 1))
+  else
+    [ $rc -eq 124 ] && why="timed out after $limit" || why="exit $rc"
+    echo "FAIL $name ($why, ${ms} ms)"
+    tail -20 "$out/$name.log" | sed 's/^/    /'
+    failed=$((failed + 1)); failures+=("$name")
+  fi
+}
+
+for src in "$here"/test_*.c; do
+  name=$(basename "$src" .c)
+  [[ -n "$filter" && "$name" != *$filter* ]] && continue
+  run_one "$name" "$src" 120s
+done
+for src in "$root"/examples/c/*.c; do
+  [ -e "$src" ] || continue
+  name=example_$(basename "$src" .c)
+  [[ -n "$filter" && "$name" != *$filter* ]] && continue
+  # Examples take a "--test" flag: a short run that checks its own result.
+  run_one "$name" "$src" 120s --test
+done
+[ ${#failures[@]} -eq 0 ] || echo "failed: ${failures[*]}"
+echo "capi: $passed passed, $failed failed"
+[ $failed -eq 0 ]

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every test suite, one after another: the header and ABI checks, the Swift unit
+# tests, the C ABI tests (and examples), the Python binding tests. Each suite
+# prints its own "N passed, N failed"; the last line sums them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+config=${1:-release}
+lib=.build/$config/libweft.so
+total_passed=0
+total_failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+suite() { # name command...
+  local name=$1
+  shift
+  echo "== $name"
+  "$@" 2>&1 | tee "$log"
+  local rc=${PIPESTATUS[0]}
+  local line
+  line=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  local p=0 f=0
+  if [ -n "$line" ]; then
+    p=$(echo "$line" | awk '{print $1}')
+    f=$(echo "$line" | awk '{print $3}')
+  fi
+  # Swift's XCTest prints "Executed N tests, with M failures".
+  if [ -z "$line" ] && grep -q "Executed [0-9]* tests" "$log"; then
+    line=$(grep -Eo 'Executed [0-9]+ tests?, with [0-9]+ failures?' "$log" | tail -1)
+    local n m
+    n=$(echo "$line" | awk '{print $2}')
+    m=$(echo "$line" | awk '{print $5}')
+    p=$((n - m))
+    f=$m
+  fi
+  # Swift Testing prints "Test run with N tests ... passed" or "... N issues".
+  if [ -z "$line" ] && grep -qE "Test run with [0-9]+ tests?" "$log"; then
+    p=$(grep -Eo 'Test run with [0-9]+ tests?' "$log" | tail -1 | awk '{print $4}')
+  fi
+  if [ $rc -ne 0 ] && [ "$f" = 0 ]; then f=1; fi
+  total_passed=$((total_passed + p))
+  total_failed=$((total_failed + f))
+}
+
+suite header bash Tests/abi/check_header.sh
+suite abi python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h "$lib"
+suite swift swift test --parallel --num-workers 1
+suite capi bash Tests/capi/run.sh ".build/$config"
+if [ -f bindings/python/run-tests.sh ]; then
+  suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"
+fi
+echo
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
