@@ -80,6 +80,7 @@ public final class Runtime: @unchecked Sendable {
   }
 
   private func launch() {
+    cweft_overflow_handler_install()
     workers = (0..<config.workers).map { Worker(runtime: self, index: $0) }
     for worker in workers {
       var attr = pthread_attr_t()

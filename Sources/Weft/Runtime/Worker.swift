@@ -136,6 +136,7 @@ final class Worker: @unchecked Sendable {
 
   func run() {
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
+    cweft_overflow_thread_init()
     while !runtime.stopWorkers.load(ordering: .acquiring) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
       if let task = findRunnable() {
@@ -208,7 +209,14 @@ final class Worker: @unchecked Sendable {
     }
     current = task
     Worker.bump(switches)
+    let stack = task.pointee.stack!
+    withUnsafePointer(to: &task.pointee.name) { name in
+      cweft_overflow_set_running(
+        stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id,
+        UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
+    }
     cweft_context_switch(g0, &task.pointee.context)
+    cweft_overflow_set_running(nil, nil, 0, nil)
     current = nil
     checkCanary(task)
     let action = post
