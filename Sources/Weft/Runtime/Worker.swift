@@ -20,7 +20,7 @@ final class Worker: @unchecked Sendable {
   let loop: UnsafeMutablePointer<uv_loop_t>
   let wakeup: UnsafeMutablePointer<uv_async_t>
   let g0: UnsafeMutablePointer<cweft_context>
-  let queue = RunQueue()
+  var queue = RunQueue()
   let sleeping = Atomic<Bool>(false)
   var thread = pthread_t()
 
@@ -267,7 +267,7 @@ final class Worker: @unchecked Sendable {
   }
 
   private func recycle(_ task: TaskRef) {
-    runtime.unregister(task)
+    task.pointee.live.store(false, ordering: .releasing)
     Worker.bump(finished)
     if let stack = task.pointee.stack {
       task.pointee.stack = nil
