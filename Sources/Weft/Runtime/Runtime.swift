@@ -157,6 +157,8 @@ public final class Runtime: @unchecked Sendable {
       runtime.prepare(task, entry, arg, stackSize, name)
       Worker.bump(worker.spawned)
       worker.pushRunnext(task)
+      // Go's newproc does the same: a new task may be work for an idle worker.
+      runtime.wakeIdleWorkerIfNeeded()
     } else {
       let task = runtime.takeRecord()
       runtime.prepare(task, entry, arg, stackSize, name)
