@@ -27,6 +27,7 @@ final class Worker: @unchecked Sendable {
   let loop: UnsafeMutablePointer<uv_loop_t>
   let wakeup: UnsafeMutablePointer<uv_async_t>
   let g0: UnsafeMutablePointer<cweft_context>
+  private let recheckTimer: UnsafeMutablePointer<uv_timer_t>
   var queue = RunQueue()
   let sleeping = Atomic<Bool>(false)
   var thread = pthread_t()
@@ -65,6 +66,8 @@ final class Worker: @unchecked Sendable {
     g0.initialize(to: cweft_context())
     uv_loop_init(loop)
     uv_async_init(loop, wakeup) { _ in }  // waking uv_run is all it is for
+    recheckTimer = .allocate(capacity: 1)
+    uv_timer_init(loop, recheckTimer)
     stackCache.reserveCapacity(Worker.cacheLimit)
     recordCache.reserveCapacity(Worker.cacheLimit)
   }
@@ -196,7 +199,7 @@ final class Worker: @unchecked Sendable {
     var seen: [(UInt, UInt64)] = []
     while true {
       if let task = findRunnable() { return task }
-      if rounds % 16 == 15, let task = stealStaleRunnext(&seen) { return task }
+      if rounds % 2 == 1, let task = stealStaleRunnext(&seen) { return task }
       if timerOpsPending.load(ordering: .relaxed) { return nil }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
@@ -213,7 +216,13 @@ final class Worker: @unchecked Sendable {
     sleeping.store(true, ordering: .sequentiallyConsistent)
     runtime.sleepers.add(1, ordering: .sequentiallyConsistent)
     if !hasWork && !runtime.stopWorkers.load(ordering: .sequentiallyConsistent) {
+      // A task waiting in another worker's run-next slot is only taken once it
+      // went stale: come back to look in a millisecond rather than never (there
+      // is no preemption of the task that holds that worker).
+      let recheck = runtime.workers.contains { $0 !== self && $0.hasRunnext }
+      if recheck { uv_timer_start(recheckTimer, { _ in }, 1, 0) }
       uv_run(loop, UV_RUN_ONCE)
+      if recheck { uv_timer_stop(recheckTimer) }
     }
     if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
       runtime.sleepers.subtract(1, ordering: .sequentiallyConsistent)
@@ -290,7 +299,7 @@ final class Worker: @unchecked Sendable {
   }
 
   private func checkCanary(_ task: TaskRef) {
-    guard let stack = task.pointee.stack else { return }
+    guard let stack = task.pointee.stack, !stack.guarded else { return }
     if stack.bottom.load(as: UInt64.self) != StackPool.canary {
       runtime.report(
         "weft: stack overflow in task \(task.pointee.id) '\(task.pointee.nameString)' (stack \(stack.size) bytes); aborting\n"

@@ -8,12 +8,14 @@ import Synchronization
 /// mappings per task, and vm.max_map_count (65530) ends that at ~32k tasks.
 /// MADV_GUARD_INSTALL (Linux 6.13+) guards a page without splitting the mapping;
 /// without it, mprotect guards are used while the mapping budget lasts, and the
-/// canary at the stack's lowest word (checked on every switch) is the last line.
+/// canary at the stack's lowest word (checked on every switch) is the last line,
+/// written only on stacks without a guard page: it costs a resident page a stack.
 ///
 /// Lock rules: `lock` guards the free lists and the chunk cursor; a stack is owned
 /// by exactly one task (or the free list) at a time.
 struct Stack {
   var bottom: UnsafeMutableRawPointer  // lowest usable byte (the canary lives here)
+  var guarded: Bool  // a guard page sits below bottom; no canary
   var size: Int  // usable bytes
   var classIndex: Int  // size class, for returning it to the pool
 }
@@ -83,23 +85,26 @@ final class StackPool: @unchecked Sendable {
       chunkCursor = base + slot
       chunkLeft -= slot
     }
-    installGuard(base)
+    let guarded = installGuard(base)
     let bottom = base + StackPool.pageSize
-    bottom.storeBytes(of: StackPool.canary, as: UInt64.self)
-    return Stack(bottom: bottom, size: slot - StackPool.pageSize, classIndex: index)
+    if !guarded { bottom.storeBytes(of: StackPool.canary, as: UInt64.self) }
+    return Stack(bottom: bottom, guarded: guarded, size: slot - StackPool.pageSize, classIndex: index)
   }
 
-  private func installGuard(_ page: UnsafeMutableRawPointer) {
+  /// True if the page now faults on access.
+  private func installGuard(_ page: UnsafeMutableRawPointer) -> Bool {
     let pageSize = StackPool.pageSize
     if guardInstallWorks {
-      if madvise(page, pageSize, StackPool.madvGuardInstall) == 0 { return }
+      if madvise(page, pageSize, StackPool.madvGuardInstall) == 0 { return true }
       guardInstallWorks = false
     }
     if mprotectGuards < StackPool.mprotectGuardBudget,
       mprotect(page, pageSize, PROT_NONE) == 0
     {
       mprotectGuards += 1
+      return true
     }
+    return false
   }
 
   private static func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
