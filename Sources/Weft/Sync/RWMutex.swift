@@ -31,8 +31,10 @@ import Synchronization
 /// Lock rules: `queueLock` guards both queues and every change of the waiting
 /// bits; grants (and the decrement of the last reader while a writer waits)
 /// happen under it. Outside it only the fast paths CAS the word; with
-/// writerWaiting set none of them can succeed except a non-last runlock. Wakes
-/// happen under `queueLock` (they never block).
+/// writerWaiting set none of them can succeed except a non-last runlock, and no
+/// writer fast path succeeds while any waiting bit is set (a grant in progress
+/// may briefly show the lock free). Wakes happen under `queueLock` (they never
+/// block).
 public final class RWMutex: @unchecked Sendable {
   static let readerMask: UInt64 = 0xFFFF_FFFF
   static let writerLocked: UInt64 = 1 << 32
@@ -179,9 +181,13 @@ public final class RWMutex: @unchecked Sendable {
     return lockSlow(deadline: deadline, context: context)
   }
 
+  /// Takes the write lock if nobody holds or waits for it. readerWaiting counts
+  /// as busy too: inside a grant (unlockSlow between clearing writerLocked and
+  /// adding the queued readers) the word reads just `readerWaiting`.
   public func tryLock() -> Bool {
     var s = state.load(ordering: .relaxed)
-    while s & (RWMutex.readerMask | RWMutex.writerLocked | RWMutex.writerWaiting) == 0 {
+    let busy = RWMutex.readerMask | RWMutex.writerLocked | RWMutex.writerWaiting | RWMutex.readerWaiting
+    while s & busy == 0 {
       let (done, now) = state.compareExchange(
         expected: s, desired: s | RWMutex.writerLocked, ordering: .acquiring)
       if done { return true }
