@@ -19,9 +19,10 @@ static void wait_queued(void) {
 
 /* FIFO: waiter i records its turn. */
 static atomic_int order[16];
-static atomic_int turn;
+static atomic_int turn, started;
 static void fifo_waiter(void *raw) {
   int id = (int)(intptr_t)raw;
+  atomic_fetch_add(&started, 1);
   CHECK_OK(weft_sem_acquire(sem, 1));
   order[atomic_fetch_add(&turn, 1)] = id;
   CHECK_OK(weft_sem_put(sem, 1));
@@ -68,15 +69,22 @@ static void scenario(int in_task) {
   CHECK_OK(weft_sem_make(1, &sem));
   CHECK_OK(weft_sem_acquire(sem, 1));
   atomic_store(&turn, 0);
+  atomic_store(&started, 0);
   for (int i = 0; i < 10; i++) {
     spawn(fifo_waiter, (void *)(intptr_t)i, in_task, &left, &threads[i]);
-    sleep_ms_thread(3); /* let waiter i queue before i+1 */
+    /* let waiter i queue before i+1: it has started, then a little more */
+    int64_t until = weft_now_ns() + 5000 * MS;
+    while (atomic_load(&started) < i + 1) {
+      CHECK(weft_now_ns() < until);
+      sleep_ms_thread(1);
+    }
+    sleep_ms_thread(2);
   }
   CHECK_OK(weft_sem_put(sem, 1));
   wait_zero(&left);
   for (int i = 0; i < 10; i++) {
     if (order[i] != i) {
-      fprintf(stderr, "FIFO broken: turn %d went to waiter %d\n", i, order[i]);
+      fprintf(stderr, "FIFO broken (%s): turn %d went to waiter %d\n", in_task ? "tasks" : "threads", i, order[i]);
       exit(1);
     }
   }

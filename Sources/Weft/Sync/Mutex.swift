@@ -35,7 +35,7 @@ import Synchronization
 /// can change the word, so the unlock slow path may store it. Waiters are woken
 /// after `queueLock` is released (the claim keeps them parked until then).
 public final class Mutex: @unchecked Sendable {
-  static let locked: UInt32 = 1
+  @usableFromInline static let locked: UInt32 = 1
   static let parked: UInt32 = 2
   static let woken: UInt32 = 4
   /// A waiter older than this gets the lock handed over (Go's starvationThresholdNs).
@@ -49,7 +49,7 @@ public final class Mutex: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
   public private(set) var tag: UInt32 = HandleTag.mutex
   /// The lock word; see the type's comment.
-  let state = Atomic<UInt32>(0)
+  @usableFromInline let state = Atomic<UInt32>(0)
   /// Guards `queue` and the `parked`/`woken` bits.
   let queueLock = SpinLock()
   /// Parked lockers, FIFO (a re-queued woken waiter goes first). `amount` holds
@@ -65,7 +65,7 @@ public final class Mutex: @unchecked Sendable {
 
   /// Locks, parking (task) or blocking (thread) while held elsewhere.
   /// nil, or .shutdown when it had to wait during weft_shutdown.
-  @inline(__always)
+  @inlinable @inline(__always)
   public func lock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
       return nil
@@ -98,7 +98,7 @@ public final class Mutex: @unchecked Sendable {
   }
 
   /// Unlocks. .notOwner when the mutex is not locked.
-  @inline(__always)
+  @inlinable @inline(__always)
   public func unlock() -> WeftError? {
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
       return nil
@@ -108,7 +108,7 @@ public final class Mutex: @unchecked Sendable {
 
   private enum Outcome { case acquired, retry, woken, failed(WeftError) }
 
-  @inline(never)
+  @usableFromInline @inline(never)
   func lockSlow(deadline: Int64, context: Context?) -> WeftError? {
     var spins = 0
     var since: Int64 = 0  // first park time; 0 until we park
@@ -123,8 +123,12 @@ public final class Mutex: @unchecked Sendable {
         continue
       }
       if spins < Mutex.spinRounds {
+        // Spin until it looks free (reads only: the line stays shared), then CAS.
         spins += 1
-        for _ in 0..<Mutex.spinPause { cweft_cpu_relax() }
+        for _ in 0..<Mutex.spinPause {
+          cweft_cpu_relax()
+          if state.load(ordering: .relaxed) & Mutex.locked == 0 { break }
+        }
         continue
       }
       switch parkOnce(deadline: deadline, context: context, since: &since, awoke: awoke) {
@@ -187,7 +191,7 @@ public final class Mutex: @unchecked Sendable {
     }
   }
 
-  @inline(never)
+  @usableFromInline @inline(never)
   func unlockSlow() -> WeftError? {
     var s = state.load(ordering: .relaxed)
     while true {
