@@ -210,6 +210,24 @@ int weft_timer_stop(weft_chan_t *ch);
 
 /* --------------------------------------------------------- sync: WaitGroup */
 
+/* The Swift @c layer needs complete types to name the sync handles (and the
+ * context handle they take) in the prototypes it emits, which
+ * Tests/abi/check_abi.py holds against this header. Only Swift's importer
+ * defines __swift__: C code never sees these definitions, the handles stay
+ * opaque. */
+#ifdef __swift__
+struct weft_wg { char weft_private_; };
+struct weft_mutex { char weft_private_; };
+struct weft_rwmutex { char weft_private_; };
+struct weft_once { char weft_private_; };
+struct weft_cond { char weft_private_; };
+struct weft_sem { char weft_private_; };
+#ifndef WEFT_SWIFT_CTX_STANDIN
+#define WEFT_SWIFT_CTX_STANDIN
+struct weft_ctx { char weft_private_; };
+#endif
+#endif
+
 typedef struct weft_wg weft_wg_t;
 
 int weft_wg_make(weft_wg_t **out);

@@ -48,6 +48,17 @@ public struct WaitQueue {
     count += 1
   }
 
+  /// Puts a waiter at the front: a woken waiter that lost the race re-queues
+  /// ahead of later arrivals and keeps its place (Go's LIFO semacquire).
+  public mutating func enqueueFront(_ waiter: WaiterRef) {
+    waiter.pointee.prev = nil
+    waiter.pointee.next = head
+    if let head { head.pointee.prev = waiter } else { tail = waiter }
+    head = waiter
+    waiter.pointee.queued = true
+    count += 1
+  }
+
   public mutating func remove(_ waiter: WaiterRef) {
     guard waiter.pointee.queued else { return }
     let prev = waiter.pointee.prev

@@ -191,6 +191,12 @@ public enum Timers {
       return
     }
     timer.pointee.fire(timer.pointee.target)
+    // The callback may have made a task runnable. libuv 1.44's UV_RUN_ONCE runs
+    // due timers BEFORE it polls, with the poll timeout computed afterwards (-1
+    // when no timer is left): without this an idle worker would run this
+    // callback and then sleep in epoll with the woken task on its runnext.
+    // uv_stop makes that poll non-blocking; uv_run clears the flag on return.
+    uv_stop(worker.loop)
     let period = timer.pointee.period
     if period > 0 {
       let now = monotonicNow()

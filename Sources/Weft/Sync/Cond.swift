@@ -1,0 +1,87 @@
+import Synchronization
+
+/// A task-aware condition variable tied to one Mutex (Go's sync.Cond).
+///
+/// wait: enqueue, unlock the mutex, park, re-lock the mutex (always, also after
+/// a timeout or cancellation), so the caller holds the mutex again on return.
+/// Enqueueing before unlocking means a signal sent by whoever takes the mutex
+/// next cannot be lost. signal wakes the longest waiter, broadcast all of them;
+/// both may be called with or without the mutex held.
+///
+/// Invariants: a waiter is in `queue` from before its unlock until a signal
+/// claims it or it gives up (then it removes itself). A claimed waiter was
+/// signaled: timeouts and signals never both count (one claim).
+///
+/// Lock rules: `queueLock` guards `queue`; the mutex is never locked or
+/// unlocked under `queueLock`; wakes happen under it (they never block).
+public final class Cond: @unchecked Sendable {
+  /// Handle tag for the C layer: set while alive, cleared by deinit.
+  public private(set) var tag: UInt32 = HandleTag.cond
+  /// The mutex wait releases and re-acquires (kept alive by this reference).
+  public let mutex: Mutex
+  let queueLock = SpinLock()
+  /// Waiters, FIFO.
+  var queue = WaitQueue()
+
+  public init(mutex: Mutex) {
+    self.mutex = mutex
+  }
+
+  deinit { tag = 0 }
+
+  /// Waits for signal/broadcast with the mutex released. .notOwner when the mutex
+  /// is not locked (nothing happens then). .timedOut / .canceled / .shutdown
+  /// when the wait ends first; the mutex is locked again in every case except
+  /// .notOwner (and .shutdown if re-locking had to wait during shutdown).
+  public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
+    if !mutex.isLocked { return .notOwner }
+    return ParkerRef.with { parker in
+      parker.prepare()
+      var waiter = Waiter(parker: parker)
+      return withUnsafeMutablePointer(to: &waiter) { w in
+        queueLock.lock()
+        queue.enqueue(w)
+        queueLock.unlock()
+        if mutex.unlock() != nil {
+          // Unlocked by someone else in between: misuse; take it back out.
+          queueLock.lock()
+          queue.remove(w)
+          queueLock.unlock()
+          if parker.tryClaim(Parker.canceled) {
+            parker.unprepare()
+          } else {
+            _ = parker.park(reason: "cond wait")  // a signal claimed us: take its wake
+          }
+          return .notOwner
+        }
+        var error: WeftError? = nil
+        // An already-done context claims at once (park does not block then).
+        let claim = parker.park(deadline: deadline, context: context, reason: "cond wait")
+        if claim != w.pointee.caseIndex {
+          error = Parker.error(forClaim: claim, context: context) ?? .canceled
+        }
+        if error != nil {
+          queueLock.lock()
+          queue.remove(w)
+          queueLock.unlock()
+        }
+        if let relock = mutex.lock() { return relock }
+        return error
+      }
+    }
+  }
+
+  /// Wakes the longest waiter, if any.
+  public func signal() {
+    queueLock.lock()
+    if let waiter = queue.dequeueClaiming() { waiter.pointee.parker.wake() }
+    queueLock.unlock()
+  }
+
+  /// Wakes every waiter.
+  public func broadcast() {
+    queueLock.lock()
+    while let waiter = queue.dequeueClaiming() { waiter.pointee.parker.wake() }
+    queueLock.unlock()
+  }
+}

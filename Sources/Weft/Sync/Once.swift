@@ -1,0 +1,112 @@
+import Glibc
+import Synchronization
+
+/// Runs a function exactly once (Go's sync.Once), task-aware: callers that come
+/// while the first call runs park (task) or block (thread) until it returned.
+///
+/// `state`: 0 not started -> 1 running -> 2 done; never goes back.
+/// Fast path: one acquiring load of `state` == done.
+///
+/// Invariants: exactly one caller moves 0 -> running (under `queueLock`) and calls
+/// fn, outside every lock; it alone moves running -> done (release: fn's effects
+/// are visible to whoever sees done) and wakes `queue`. `queue` is empty once
+/// done. `runner` identifies the calling task or thread while running, so a
+/// recursive call from inside fn fails with .deadlock instead of waiting forever.
+///
+/// Lock rules: `queueLock` guards `queue`, `runner` and the transitions of
+/// `state`; fn never runs under it; wakes happen under it.
+public final class Once: @unchecked Sendable {
+  static let notStarted: UInt32 = 0
+  static let running: UInt32 = 1
+  static let done: UInt32 = 2
+
+  /// Handle tag for the C layer: set while alive, cleared by deinit.
+  public private(set) var tag: UInt32 = HandleTag.once
+  let state = Atomic<UInt32>(Once.notStarted)
+  let queueLock = SpinLock()
+  /// Callers waiting for the running call.
+  var queue = WaitQueue()
+  /// The task record or pthread_t of the caller running fn (while running).
+  var runner: UInt = 0
+
+  public init() {}
+
+  deinit { tag = 0 }
+
+  public var isDone: Bool { state.load(ordering: .acquiring) == Once.done }
+
+  static func callerIdentity() -> UInt {
+    if let task = Scheduler.currentTask() { return UInt(bitPattern: task) }
+    return UInt(pthread_self())
+  }
+
+  /// Calls fn(arg) if no call did yet, else waits until the first call returned.
+  /// nil once fn has returned (here or elsewhere); .deadlock for a call from
+  /// inside fn; .timedOut / .canceled / .shutdown when the wait ends first (fn
+  /// keeps running in its caller). A done context fails at once unless fn
+  /// already returned.
+  @inline(__always)
+  public func run(
+    _ fn: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
+    deadline: Int64 = noDeadline, context: Context? = nil
+  ) -> WeftError? {
+    if state.load(ordering: .acquiring) == Once.done { return nil }
+    return runSlow(deadline: deadline, context: context) { fn(arg) }
+  }
+
+  /// The same for a Swift closure.
+  public func run(deadline: Int64 = noDeadline, context: Context? = nil, _ body: () -> Void) -> WeftError? {
+    if state.load(ordering: .acquiring) == Once.done { return nil }
+    return runSlow(deadline: deadline, context: context, body)
+  }
+
+  @inline(never)
+  private func runSlow(deadline: Int64, context: Context?, _ body: () -> Void) -> WeftError? {
+    if let context, let error = context.error { return error }
+    let me = Once.callerIdentity()
+    return ParkerRef.with { parker in
+      queueLock.lock()
+      switch state.load(ordering: .acquiring) {
+      case Once.done:
+        queueLock.unlock()
+        return nil
+      case Once.notStarted:
+        state.store(Once.running, ordering: .relaxed)
+        runner = me
+        queueLock.unlock()
+        body()
+        queueLock.lock()
+        runner = 0
+        state.store(Once.done, ordering: .releasing)
+        while let waiter = queue.dequeueClaiming() { waiter.pointee.parker.wake() }
+        queueLock.unlock()
+        return nil
+      default:
+        break
+      }
+      if runner == me {
+        queueLock.unlock()
+        return .deadlock
+      }
+      if deadline != noDeadline && monotonicNow() >= deadline {
+        queueLock.unlock()
+        return .timedOut
+      }
+      parker.prepare()
+      var waiter = Waiter(parker: parker)
+      return withUnsafeMutablePointer(to: &waiter) { w in
+        queue.enqueue(w)
+        queueLock.unlock()
+        let claim = parker.park(deadline: deadline, context: context, reason: "once")
+        if claim == w.pointee.caseIndex {
+          _ = state.load(ordering: .acquiring)
+          return nil
+        }
+        queueLock.lock()
+        queue.remove(w)
+        queueLock.unlock()
+        return Parker.error(forClaim: claim, context: context) ?? .canceled
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import Synchronization
+
+/// A weighted semaphore (golang.org/x/sync/semaphore), task-aware.
+///
+/// `size` units exist; `current` are held. acquire(n) takes n units when they are
+/// free and nobody is queued, else queues FIFO. A waiter is granted only from the
+/// head: a large request at the head holds back smaller ones behind it (no
+/// starvation of large requests), and a request larger than `size` fails at once.
+///
+/// Invariants (outside `lock`):
+///   - 0 <= current <= size.
+///   - `queue` is empty, or its head needs more than `size - current` units
+///     (every release and every head departure grants from the head while it fits).
+///   - a granted waiter (its parker claimed with caseIndex 0) has had its units
+///     added to `current` by the granter; a waiter that gives up (deadline,
+///     context, shutdown) was never granted and takes nothing: x/sync's "a
+///     canceled acquire releases nothing" holds by the single claim.
+///
+/// Lock rules: `lock` guards `current` and `queue`; wakes happen under it.
+public final class Semaphore: @unchecked Sendable {
+  /// Handle tag for the C layer: set while alive, cleared by deinit.
+  public private(set) var tag: UInt32 = HandleTag.semaphore
+  /// Units in all (> 0).
+  public let size: Int64
+  let lock = SpinLock()
+  /// Units held; guarded by `lock`.
+  var current: Int64 = 0
+  /// Waiters, FIFO; `amount` = units wanted.
+  var queue = WaitQueue()
+
+  /// nil for a capacity <= 0.
+  public init?(capacity: Int64) {
+    guard capacity > 0 else { return nil }
+    size = capacity
+  }
+
+  deinit { tag = 0 }
+
+  /// Units held now (a snapshot).
+  public var held: Int64 {
+    lock.lock()
+    defer { lock.unlock() }
+    return current
+  }
+
+  /// Takes n units, waiting FIFO. .invalid for n < 0 or n > size (at once);
+  /// .timedOut / .canceled / .shutdown when the wait ends first (nothing taken).
+  /// A done context fails at once even if the units are free (x/sync).
+  public func acquire(_ n: Int64, deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
+    guard n >= 0, n <= size else { return .invalid }
+    if let context, let error = context.error { return error }
+    lock.lock()
+    if size - current >= n && queue.isEmpty {
+      current += n
+      lock.unlock()
+      return nil
+    }
+    if deadline != noDeadline && monotonicNow() >= deadline {
+      lock.unlock()
+      return .timedOut
+    }
+    return ParkerRef.with { parker in
+      parker.prepare()
+      var waiter = Waiter(parker: parker)
+      waiter.amount = n
+      return withUnsafeMutablePointer(to: &waiter) { w in
+        queue.enqueue(w)
+        lock.unlock()
+        let claim = parker.park(deadline: deadline, context: context, reason: "semaphore acquire")
+        if claim == w.pointee.caseIndex { return nil }
+        lock.lock()
+        let wasHead = queue.head == w
+        queue.remove(w)
+        // Leaving the head may let the ones behind us go (x/sync notifyWaiters).
+        if wasHead { grantFromHead() }
+        lock.unlock()
+        return Parker.error(forClaim: claim, context: context) ?? .canceled
+      }
+    }
+  }
+
+  /// Takes n units only if they are free and nobody waits. .wouldBlock otherwise,
+  /// .invalid for n < 0 or n > size.
+  public func tryAcquire(_ n: Int64) -> WeftError? {
+    guard n >= 0, n <= size else { return .invalid }
+    lock.lock()
+    defer { lock.unlock() }
+    if size - current >= n && queue.isEmpty {
+      current += n
+      return nil
+    }
+    return .wouldBlock
+  }
+
+  /// Returns n units. .outOfRange (nothing changes) when more than are held,
+  /// .invalid for n < 0.
+  public func release(_ n: Int64) -> WeftError? {
+    guard n >= 0 else { return .invalid }
+    lock.lock()
+    defer { lock.unlock() }
+    if n > current { return .outOfRange }
+    current -= n
+    grantFromHead()
+    return nil
+  }
+
+  /// Grants waiters from the head while the head's request fits. Under `lock`.
+  private func grantFromHead() {
+    while true {
+      queue.pruneClaimed()
+      guard let head = queue.head, size - current >= head.pointee.amount else { return }
+      queue.remove(head)
+      if head.pointee.parker.tryClaim(head.pointee.caseIndex) {
+        current += head.pointee.amount
+        head.pointee.parker.wake()
+      }
+    }
+  }
+}

@@ -1,0 +1,310 @@
+import CWeftABI
+import Weft
+
+// The sync sections of weft.h: WaitGroup, Mutex, RWMutex, Once, Cond, Semaphore.
+// Handles are Unmanaged references to the core's final classes; each class has a
+// tag (cleared by deinit), so NULL, released (where the memory still says so)
+// and wrong-type handles return WEFT_EINVAL. Calls borrow the object
+// (_withUnsafeGuaranteedRef): no retain/release per operation.
+
+protocol SyncHandle: AnyObject {
+  var tag: UInt32 { get }
+  static var expectedTag: UInt32 { get }
+}
+
+extension WaitGroup: SyncHandle { static var expectedTag: UInt32 { HandleTag.waitGroup } }
+extension Weft.Mutex: SyncHandle { static var expectedTag: UInt32 { HandleTag.mutex } }
+extension RWMutex: SyncHandle { static var expectedTag: UInt32 { HandleTag.rwMutex } }
+extension Once: SyncHandle { static var expectedTag: UInt32 { HandleTag.once } }
+extension Cond: SyncHandle { static var expectedTag: UInt32 { HandleTag.cond } }
+extension Semaphore: SyncHandle { static var expectedTag: UInt32 { HandleTag.semaphore } }
+
+/// The live object behind a handle, or nil for NULL / released / foreign.
+@inline(__always)
+func live<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _: T.Type) -> Unmanaged<T>? {
+  guard let handle else { return nil }
+  let object = Unmanaged<T>.fromOpaque(UnsafeRawPointer(handle))
+  return object._withUnsafeGuaranteedRef { $0.tag == T.expectedTag } ? object : nil
+}
+
+/// Runs body on the live object behind handle; WEFT_EINVAL for a bad handle.
+@inline(__always)
+func with<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Type, _ body: (T) -> Int32) -> Int32 {
+  guard let object = live(handle, type) else { return WeftError.invalid.code }
+  return object._withUnsafeGuaranteedRef(body)
+}
+
+@inline(__always)
+func make<T: SyncHandle, P>(_ object: T, _ out: UnsafeMutablePointer<UnsafeMutablePointer<P>?>) -> Int32 {
+  out.pointee = Unmanaged.passRetained(object).toOpaque().assumingMemoryBound(to: P.self)
+  return 0
+}
+
+@inline(__always)
+func retain<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Type) -> UnsafeMutablePointer<P>? {
+  guard let object = live(handle, type) else { return nil }
+  _ = object.retain()
+  return handle
+}
+
+@inline(__always)
+func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Type) -> Int32 {
+  guard let object = live(handle, type) else { return WeftError.invalid.code }
+  object.release()
+  return 0
+}
+
+/// weft_ctx_t* is the core Context; NULL is the background context (nil).
+@inline(__always)
+func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
+  guard let ctx else { return nil }
+  return Unmanaged<Context>.fromOpaque(UnsafeRawPointer(ctx)).takeUnretainedValue()
+}
+
+// MARK: - WaitGroup
+
+@c public func weft_wg_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_wg_t>?>?) -> Int32 {
+  guard let out else { return WeftError.invalid.code }
+  return make(WaitGroup(), out)
+}
+
+@c public func weft_wg_retain(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> UnsafeMutablePointer<weft_wg_t>? {
+  retain(wg, WaitGroup.self)
+}
+
+@c public func weft_wg_release(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 { release(wg, WaitGroup.self) }
+
+@c public func weft_wg_add(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ delta: Int64) -> Int32 {
+  with(wg, WaitGroup.self) { code($0.add(delta)) }
+}
+
+@c public func weft_wg_done(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 {
+  with(wg, WaitGroup.self) { code($0.done()) }
+}
+
+@c public func weft_wg_wait(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 {
+  with(wg, WaitGroup.self) { code($0.wait()) }
+}
+
+@c public func weft_wg_wait_until(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ deadline_ns: Int64) -> Int32 {
+  with(wg, WaitGroup.self) { code($0.wait(deadline: deadline_ns)) }
+}
+
+@c public func weft_wg_wait_ctx(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
+  -> Int32
+{
+  with(wg, WaitGroup.self) { code($0.wait(context: context(ctx))) }
+}
+
+@c public func weft_wg_go(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?)
+  -> Int32
+{
+  guard let fn else { return WeftError.invalid.code }
+  return with(wg, WaitGroup.self) { code($0.go(fn, arg)) }
+}
+
+// MARK: - Mutex
+
+@c public func weft_mutex_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_mutex_t>?>?) -> Int32 {
+  guard let out else { return WeftError.invalid.code }
+  return make(Weft.Mutex(), out)
+}
+
+@c public func weft_mutex_retain(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> UnsafeMutablePointer<weft_mutex_t>? {
+  retain(mu, Weft.Mutex.self)
+}
+
+@c public func weft_mutex_release(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 { release(mu, Weft.Mutex.self) }
+
+@c public func weft_mutex_lock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
+  with(mu, Weft.Mutex.self) { code($0.lock()) }
+}
+
+@c public func weft_mutex_try_lock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
+  with(mu, Weft.Mutex.self) { $0.tryLock() ? 0 : WeftError.wouldBlock.code }
+}
+
+@c public func weft_mutex_lock_until(_ mu: UnsafeMutablePointer<weft_mutex_t>?, _ deadline_ns: Int64) -> Int32 {
+  with(mu, Weft.Mutex.self) { code($0.lock(deadline: deadline_ns)) }
+}
+
+@c public func weft_mutex_lock_ctx(_ mu: UnsafeMutablePointer<weft_mutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
+  -> Int32
+{
+  with(mu, Weft.Mutex.self) { code($0.lock(deadline: noDeadline, context: context(ctx))) }
+}
+
+@c public func weft_mutex_unlock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
+  with(mu, Weft.Mutex.self) { code($0.unlock()) }
+}
+
+// MARK: - RWMutex
+
+@c public func weft_rwmutex_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_rwmutex_t>?>?) -> Int32 {
+  guard let out else { return WeftError.invalid.code }
+  return make(RWMutex(), out)
+}
+
+@c public func weft_rwmutex_retain(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?)
+  -> UnsafeMutablePointer<weft_rwmutex_t>?
+{
+  retain(rw, RWMutex.self)
+}
+
+@c public func weft_rwmutex_release(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  release(rw, RWMutex.self)
+}
+
+@c public func weft_rwmutex_rlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  with(rw, RWMutex.self) { code($0.rlock()) }
+}
+
+@c public func weft_rwmutex_try_rlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  with(rw, RWMutex.self) { $0.tryRLock() ? 0 : WeftError.wouldBlock.code }
+}
+
+@c public func weft_rwmutex_rlock_until(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ deadline_ns: Int64) -> Int32 {
+  with(rw, RWMutex.self) { code($0.rlock(deadline: deadline_ns)) }
+}
+
+@c public func weft_rwmutex_rlock_ctx(
+  _ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
+) -> Int32 {
+  with(rw, RWMutex.self) { code($0.rlock(deadline: noDeadline, context: context(ctx))) }
+}
+
+@c public func weft_rwmutex_runlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  with(rw, RWMutex.self) { code($0.runlock()) }
+}
+
+@c public func weft_rwmutex_lock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  with(rw, RWMutex.self) { code($0.lock()) }
+}
+
+@c public func weft_rwmutex_try_lock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  with(rw, RWMutex.self) { $0.tryLock() ? 0 : WeftError.wouldBlock.code }
+}
+
+@c public func weft_rwmutex_lock_until(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ deadline_ns: Int64) -> Int32 {
+  with(rw, RWMutex.self) { code($0.lock(deadline: deadline_ns)) }
+}
+
+@c public func weft_rwmutex_lock_ctx(
+  _ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
+) -> Int32 {
+  with(rw, RWMutex.self) { code($0.lock(deadline: noDeadline, context: context(ctx))) }
+}
+
+@c public func weft_rwmutex_unlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
+  with(rw, RWMutex.self) { code($0.unlock()) }
+}
+
+// MARK: - Once
+
+@c public func weft_once_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_once_t>?>?) -> Int32 {
+  guard let out else { return WeftError.invalid.code }
+  return make(Once(), out)
+}
+
+@c public func weft_once_retain(_ once: UnsafeMutablePointer<weft_once_t>?) -> UnsafeMutablePointer<weft_once_t>? {
+  retain(once, Once.self)
+}
+
+@c public func weft_once_release(_ once: UnsafeMutablePointer<weft_once_t>?) -> Int32 { release(once, Once.self) }
+
+@c public func weft_once_do(_ once: UnsafeMutablePointer<weft_once_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?)
+  -> Int32
+{
+  guard let fn else { return WeftError.invalid.code }
+  return with(once, Once.self) { code($0.run(fn, arg)) }
+}
+
+@c public func weft_once_do_ctx(
+  _ once: UnsafeMutablePointer<weft_once_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?,
+  _ ctx: UnsafeMutablePointer<weft_ctx_t>?
+) -> Int32 {
+  guard let fn else { return WeftError.invalid.code }
+  return with(once, Once.self) { code($0.run(fn, arg, context: context(ctx))) }
+}
+
+// MARK: - Cond
+
+@c public func weft_cond_make(
+  _ mu: UnsafeMutablePointer<weft_mutex_t>?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_cond_t>?>?
+) -> Int32 {
+  guard let out, let mutex = live(mu, Weft.Mutex.self) else { return WeftError.invalid.code }
+  return make(Cond(mutex: mutex.takeUnretainedValue()), out)
+}
+
+@c public func weft_cond_retain(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> UnsafeMutablePointer<weft_cond_t>? {
+  retain(cond, Cond.self)
+}
+
+@c public func weft_cond_release(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 { release(cond, Cond.self) }
+
+@c public func weft_cond_wait(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
+  with(cond, Cond.self) { code($0.wait()) }
+}
+
+@c public func weft_cond_wait_until(_ cond: UnsafeMutablePointer<weft_cond_t>?, _ deadline_ns: Int64) -> Int32 {
+  with(cond, Cond.self) { code($0.wait(deadline: deadline_ns)) }
+}
+
+@c public func weft_cond_wait_ctx(_ cond: UnsafeMutablePointer<weft_cond_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
+  -> Int32
+{
+  with(cond, Cond.self) { code($0.wait(context: context(ctx))) }
+}
+
+@c public func weft_cond_signal(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
+  with(cond, Cond.self) {
+    $0.signal()
+    return 0
+  }
+}
+
+@c public func weft_cond_broadcast(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
+  with(cond, Cond.self) {
+    $0.broadcast()
+    return 0
+  }
+}
+
+// MARK: - Semaphore
+
+@c public func weft_sem_make(_ capacity: Int64, _ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_sem_t>?>?)
+  -> Int32
+{
+  guard let out, let sem = Semaphore(capacity: capacity) else { return WeftError.invalid.code }
+  return make(sem, out)
+}
+
+@c public func weft_sem_retain(_ sem: UnsafeMutablePointer<weft_sem_t>?) -> UnsafeMutablePointer<weft_sem_t>? {
+  retain(sem, Semaphore.self)
+}
+
+@c public func weft_sem_release(_ sem: UnsafeMutablePointer<weft_sem_t>?) -> Int32 { release(sem, Semaphore.self) }
+
+@c public func weft_sem_acquire(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
+  with(sem, Semaphore.self) { code($0.acquire(n)) }
+}
+
+@c public func weft_sem_try_acquire(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
+  with(sem, Semaphore.self) { code($0.tryAcquire(n)) }
+}
+
+@c public func weft_sem_acquire_until(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64, _ deadline_ns: Int64)
+  -> Int32
+{
+  with(sem, Semaphore.self) { code($0.acquire(n, deadline: deadline_ns)) }
+}
+
+@c public func weft_sem_acquire_ctx(
+  _ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
+) -> Int32 {
+  with(sem, Semaphore.self) { code($0.acquire(n, context: context(ctx))) }
+}
+
+@c public func weft_sem_put(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
+  with(sem, Semaphore.self) { code($0.release(n)) }
+}
