@@ -65,7 +65,7 @@ public final class Context: @unchecked Sendable {
   public private(set) var childCount = 0
   var timer: TimerRef? = nil
   var afterFuncHead: Unmanaged<AfterFunc>? = nil
-  var doneChannel: AnyObject? = nil
+  var doneChan: Channel? = nil
 
   // This context as a child, guarded by `registeredWith`'s lock:
   private var registeredWith: Unmanaged<Context>? = nil
@@ -242,7 +242,7 @@ public final class Context: @unchecked Sendable {
         return record.next
       }
     }
-    let done = doneChannel
+    let done = doneChan
     let signals = watchesSignals
     lock.unlock()
 
@@ -335,17 +335,19 @@ public final class Context: @unchecked Sendable {
   }
 }
 
-/// The Swift runtime's swift_tryRetain (C calling convention): retains object
-/// unless it is already deiniting. Looked up once through dlsym.
-private let tryRetainFunction: @convention(c) (UnsafeMutableRawPointer) -> Bool = {
+/// The Swift runtime's `HeapObject *swift_tryRetain(HeapObject *)` (C calling
+/// convention): retains object and returns it, or returns NULL when the object
+/// is already deiniting. Looked up once through dlsym.
+private let tryRetainFunction: @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? = {
   guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swift_tryRetain") else {
     fatalError("weft: swift_tryRetain not found in the Swift runtime")
   }
-  return unsafeBitCast(symbol, to: (@convention(c) (UnsafeMutableRawPointer) -> Bool).self)
+  return unsafeBitCast(
+    symbol, to: (@convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?).self)
 }()
 
 @inline(__always)
-func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { tryRetainFunction(object) }
+func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { tryRetainFunction(object) != nil }
 
 extension UnsafeMutablePointer where Pointee == Parker {
   /// park(deadline:) that a context can also interrupt (claim Parker.canceled).
@@ -377,4 +379,23 @@ extension Parker {
     if claim == canceled { return context?.error ?? .canceled }
     return error(forClaim: claim)
   }
+}
+
+// MARK: - Waiting
+
+extension Context {
+  /// Blocks (parks the task, or the thread) until the context is done; returns
+  /// its error. .deadlock for a context that can never be done.
+  public func wait() -> WeftError? {
+    guard canEnd else { return .deadlock }
+    if let error { return error }
+    return ParkerRef.with { parker in
+      parker.prepare()
+      let claim = parker.park(deadline: noDeadline, context: self, reason: "ctx wait")
+      return Parker.error(forClaim: claim, context: self)
+    }
+  }
+
+  /// True while the handle's object is allocated (checked by the C layer).
+  public var isLiveHandle: Bool { magic == Context.liveMagic }
 }
