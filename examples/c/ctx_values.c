@@ -19,6 +19,7 @@ static void log_step(weft_ctx_t *ctx, const char *step) {
 static void db_query(void *arg) {
   weft_ctx_t *ctx = arg;
   log_step(ctx, "db query");
+  weft_ctx_cancel(ctx); /* done with it: stops its timer now */
   weft_ctx_release(ctx);
 }
 
