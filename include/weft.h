@@ -134,10 +134,19 @@ int weft_dump_tasks(int fd);
 /* ---------------------------------------------------------------- contexts */
 
 typedef struct weft_ctx weft_ctx_t;
+#ifdef __swift__
+struct weft_ctx { char opaque_; }; /* see struct weft_chan below */
+#endif
 
 /* ---------------------------------------------------------------- channels */
 
 typedef struct weft_chan weft_chan_t;
+#ifdef __swift__
+/* Swift's @c layer only: a complete (never instantiated) struct, so the
+ * compiler-emitted prototypes keep the handle type (weft_chan_t *, not void *)
+ * and Tests/abi/check_abi.py can hold them against this header. */
+struct weft_chan { char opaque_; };
+#endif
 
 typedef struct weft_chan_opts {
   size_t size;                         /* sizeof(weft_chan_opts) */
@@ -332,11 +341,12 @@ int weft_ctx_with_timeout(weft_ctx_t *parent, int64_t timeout_ns, weft_ctx_t **o
 int weft_ctx_with_deadline(weft_ctx_t *parent, int64_t deadline_ns, weft_ctx_t **out);
 /* value_dtor (may be NULL) runs on value when the context is freed. */
 int weft_ctx_with_value(weft_ctx_t *parent, const void *key, void *value,
-                        void (*value_dtor)(void *value), weft_ctx_t **out);
+                        weft_fn value_dtor, weft_ctx_t **out);
 /* Keeps parent's values, never canceled (Go's WithoutCancel). */
 int weft_ctx_without_cancel(weft_ctx_t *parent, weft_ctx_t **out);
-/* Canceled by SIGINT or SIGTERM (Go's signal.NotifyContext); cancel or the last
- * release stops watching and restores the previous disposition. */
+/* Canceled by SIGINT or SIGTERM (Go's signal.NotifyContext), with the signal
+ * number as its cause; cancel or the last release (children hold their parent)
+ * stops watching and restores the previous disposition. */
 int weft_ctx_with_signals(weft_ctx_t *parent, weft_ctx_t **out);
 weft_ctx_t *weft_ctx_retain(weft_ctx_t *ctx);
 int weft_ctx_release(weft_ctx_t *ctx);
@@ -356,11 +366,17 @@ void *weft_ctx_value(weft_ctx_t *ctx, const void *key);
 /* A channel (elem_size 0) closed when ctx is done; borrowed: valid while ctx
  * is. Usable in weft_select. NULL for background (never done). */
 weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
-/* Waits until ctx is done; returns weft_ctx_err. Blocks: yes. */
+/* Waits until ctx is done; returns weft_ctx_err. WEFT_EDEADLK for a context
+ * that can never be done (background, without_cancel). Blocks: yes. */
 int weft_ctx_wait(weft_ctx_t *ctx);
 
 typedef struct weft_after_func weft_after_func_t;
-/* Runs fn(arg) in a new task once ctx is done (at once if it already is). */
+#ifdef __swift__
+struct weft_after_func { char opaque_; }; /* see struct weft_chan */
+#endif
+/* Runs fn(arg) in a new task once ctx is done (at once if it already is). The
+ * registration keeps ctx alive until it runs or is stopped. out may be NULL
+ * (no handle: it cannot be stopped). */
 int weft_ctx_after_func(weft_ctx_t *ctx, weft_fn fn, void *arg,
                         weft_after_func_t **out);
 /* 1 if this stopped fn from running, 0 if it already started or was stopped.
@@ -372,6 +388,9 @@ int weft_after_func_release(weft_after_func_t *af);
 /* ---------------------------------------------------------------- errgroup */
 
 typedef struct weft_group weft_group_t;
+#ifdef __swift__
+struct weft_group { char opaque_; }; /* see struct weft_chan */
+#endif
 typedef int (*weft_group_fn)(weft_ctx_t *ctx, void *arg);
 
 /* A group whose context (*ctx_out, borrowed, valid while the group is) is
@@ -391,6 +410,9 @@ int weft_group_wait(weft_group_t *g);
 /* ----------------------------------------------------------------- futures */
 
 typedef struct weft_future weft_future_t;
+#ifdef __swift__
+struct weft_future { char opaque_; }; /* see struct weft_chan */
+#endif
 /* Produces value_size bytes at value_out; returns 0 or an error code. */
 typedef int (*weft_future_fn)(weft_ctx_t *ctx, void *arg, void *value_out);
 
