@@ -22,7 +22,10 @@ import Glibc
 ///
 /// Hot path (no allocation, no ARC traffic): lock, one state-machine decision,
 /// one memcpy, unlock, maybe wake. Only a call that must park retains the
-/// channel and sets up a Parker and a Waiter on its own stack.
+/// channel and sets up a Parker and a Waiter on its own stack; it keeps the
+/// lock from the failed attempt to the enqueue (one lock round, no retry). The
+/// Parker's setup under the lock reads thread-locals only (a plain thread's
+/// first block makes its ThreadSignal once).
 public final class Channel: @unchecked Sendable {
   public static let liveMagic: UInt64 = 0x4E41_4843_5446_4557  // "WEFTCHAN"
   static let deadMagic: UInt64 = 0xDEAD_DEAD_C4A1_C4A1
@@ -93,10 +96,14 @@ public final class Channel: @unchecked Sendable {
   public func send(
     _ elem: UnsafeRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
-    let status = sendNow(elem)
-    if status == 0 { return nil }
-    if status != WeftError.wouldBlock.code { return WeftError(rawValue: status) }
-    return sendSlow(elem, deadline: deadline, context: context)
+    let storage = self.storage
+    var wake: ParkerRef? = nil
+    storage.lock()
+    let status = storage.sendLocked(elem, wake: &wake)
+    if status == WeftError.wouldBlock.code { return sendWaiting(elem, deadline: deadline, context: context) }
+    storage.unlock()
+    if let wake { wake.wake() }
+    return WeftError(rawValue: status)
   }
 
   /// Sends only if that needs no waiting: .wouldBlock otherwise.
@@ -106,24 +113,18 @@ public final class Channel: @unchecked Sendable {
     return status == 0 ? nil : WeftError(rawValue: status)
   }
 
+  /// Called with the lock held, after an attempt found no receiver and no room:
+  /// publishes a Waiter and parks (or gives up at a passed deadline).
   @inline(never)
-  func sendSlow(_ elem: UnsafeRawPointer?, deadline: Int64, context: Context?) -> WeftError? {
+  func sendWaiting(_ elem: UnsafeRawPointer?, deadline: Int64, context: Context?) -> WeftError? {
+    let storage = self.storage
     if deadline != noDeadline, deadline <= monotonicNow() {
-      let status = sendNow(elem)
-      return status == WeftError.wouldBlock.code ? .timedOut : WeftError(rawValue: status)
+      storage.unlock()
+      return .timedOut
     }
     let me = Unmanaged.passUnretained(self).retain()  // the blocked call's reference
     defer { me.release() }
-    let storage = self.storage
     return ParkerRef.with { parker in
-      var wake: ParkerRef? = nil
-      storage.lock()
-      let status = storage.sendLocked(elem, wake: &wake)
-      if status != WeftError.wouldBlock.code {
-        storage.unlock()
-        if let wake { wake.wake() }
-        return WeftError(rawValue: status)
-      }
       parker.prepare()
       var waiter = Waiter(parker: parker, elem: UnsafeMutableRawPointer(mutating: elem))
       return withUnsafeMutablePointer(to: &waiter) { w in
@@ -161,10 +162,14 @@ public final class Channel: @unchecked Sendable {
   public func receive(
     into out: UnsafeMutableRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
-    let status = receiveNow(out)
-    if status == 0 { return nil }
-    if status != WeftError.wouldBlock.code { return WeftError(rawValue: status) }
-    return receiveSlow(out, deadline: deadline, context: context)
+    let storage = self.storage
+    var wake: ParkerRef? = nil
+    storage.lock()
+    let status = storage.receiveLocked(out, wake: &wake)
+    if status == WeftError.wouldBlock.code { return receiveWaiting(out, deadline: deadline, context: context) }
+    storage.unlock()
+    if let wake { wake.wake() }
+    return WeftError(rawValue: status)
   }
 
   @inline(__always)
@@ -173,24 +178,17 @@ public final class Channel: @unchecked Sendable {
     return status == 0 ? nil : WeftError(rawValue: status)
   }
 
+  /// Called with the lock held, after an attempt found nothing to take.
   @inline(never)
-  func receiveSlow(_ out: UnsafeMutableRawPointer?, deadline: Int64, context: Context?) -> WeftError? {
+  func receiveWaiting(_ out: UnsafeMutableRawPointer?, deadline: Int64, context: Context?) -> WeftError? {
+    let storage = self.storage
     if deadline != noDeadline, deadline <= monotonicNow() {
-      let status = receiveNow(out)
-      return status == WeftError.wouldBlock.code ? .timedOut : WeftError(rawValue: status)
+      storage.unlock()
+      return .timedOut
     }
     let me = Unmanaged.passUnretained(self).retain()
     defer { me.release() }
-    let storage = self.storage
     return ParkerRef.with { parker in
-      var wake: ParkerRef? = nil
-      storage.lock()
-      let status = storage.receiveLocked(out, wake: &wake)
-      if status != WeftError.wouldBlock.code {
-        storage.unlock()
-        if let wake { wake.wake() }
-        return WeftError(rawValue: status)
-      }
       parker.prepare()
       var waiter = Waiter(parker: parker, elem: out)
       return withUnsafeMutablePointer(to: &waiter) { w in
