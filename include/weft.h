@@ -58,6 +58,27 @@ const char *weft_strerror(int err);
 /* The code's name, "WEFT_EINVAL" and so on. */
 const char *weft_err_name(int err);
 
+/* --------------------------------------------------------------- handles */
+
+#ifdef __swift__
+/* For Swift's @c layer only (clang defines __swift__ when Swift imports this
+ * header): complete, never instantiated definitions of the opaque handles, so
+ * the prototypes the compiler emits keep their types (weft_chan_t *, not void *)
+ * and Tests/abi/check_abi.py can hold them against this header. C and C++ see
+ * opaque handles. */
+struct weft_ctx { char weft_private_; };
+struct weft_chan { char weft_private_; };
+struct weft_wg { char weft_private_; };
+struct weft_mutex { char weft_private_; };
+struct weft_rwmutex { char weft_private_; };
+struct weft_once { char weft_private_; };
+struct weft_cond { char weft_private_; };
+struct weft_sem { char weft_private_; };
+struct weft_after_func { char weft_private_; };
+struct weft_group { char weft_private_; };
+struct weft_future { char weft_private_; };
+#endif
+
 /* ---------------------------------------------------------------- runtime */
 
 #define WEFT_NO_DEADLINE INT64_MAX
@@ -134,19 +155,10 @@ int weft_dump_tasks(int fd);
 /* ---------------------------------------------------------------- contexts */
 
 typedef struct weft_ctx weft_ctx_t;
-#ifdef __swift__
-struct weft_ctx { char opaque_; }; /* see struct weft_chan below */
-#endif
 
 /* ---------------------------------------------------------------- channels */
 
 typedef struct weft_chan weft_chan_t;
-#ifdef __swift__
-/* Swift's @c layer only: a complete (never instantiated) struct, so the
- * compiler-emitted prototypes keep the handle type (weft_chan_t *, not void *)
- * and Tests/abi/check_abi.py can hold them against this header. */
-struct weft_chan { char opaque_; };
-#endif
 
 typedef struct weft_chan_opts {
   size_t size;                         /* sizeof(weft_chan_opts) */
@@ -218,24 +230,6 @@ int weft_ticker_make(int64_t period_ns, weft_chan_t **out);
 int weft_timer_stop(weft_chan_t *ch);
 
 /* --------------------------------------------------------- sync: WaitGroup */
-
-/* The Swift @c layer needs complete types to name the sync handles (and the
- * context handle they take) in the prototypes it emits, which
- * Tests/abi/check_abi.py holds against this header. Only Swift's importer
- * defines __swift__: C code never sees these definitions, the handles stay
- * opaque. */
-#ifdef __swift__
-struct weft_wg { char weft_private_; };
-struct weft_mutex { char weft_private_; };
-struct weft_rwmutex { char weft_private_; };
-struct weft_once { char weft_private_; };
-struct weft_cond { char weft_private_; };
-struct weft_sem { char weft_private_; };
-#ifndef WEFT_SWIFT_CTX_STANDIN
-#define WEFT_SWIFT_CTX_STANDIN
-struct weft_ctx { char weft_private_; };
-#endif
-#endif
 
 typedef struct weft_wg weft_wg_t;
 
@@ -371,9 +365,6 @@ weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
 int weft_ctx_wait(weft_ctx_t *ctx);
 
 typedef struct weft_after_func weft_after_func_t;
-#ifdef __swift__
-struct weft_after_func { char opaque_; }; /* see struct weft_chan */
-#endif
 /* Runs fn(arg) in a new task once ctx is done (at once if it already is). The
  * registration keeps ctx alive until it runs or is stopped. out may be NULL
  * (no handle: it cannot be stopped). */
@@ -388,9 +379,6 @@ int weft_after_func_release(weft_after_func_t *af);
 /* ---------------------------------------------------------------- errgroup */
 
 typedef struct weft_group weft_group_t;
-#ifdef __swift__
-struct weft_group { char opaque_; }; /* see struct weft_chan */
-#endif
 typedef int (*weft_group_fn)(weft_ctx_t *ctx, void *arg);
 
 /* A group whose context (*ctx_out, borrowed, valid while the group is) is
@@ -410,9 +398,6 @@ int weft_group_wait(weft_group_t *g);
 /* ----------------------------------------------------------------- futures */
 
 typedef struct weft_future weft_future_t;
-#ifdef __swift__
-struct weft_future { char opaque_; }; /* see struct weft_chan */
-#endif
 /* Produces value_size bytes at value_out; returns 0 or an error code. */
 typedef int (*weft_future_fn)(weft_ctx_t *ctx, void *arg, void *value_out);
 

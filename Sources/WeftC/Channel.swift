@@ -20,13 +20,6 @@ func handle(_ channel: Channel) -> ChanHandle {
   Unmanaged.passRetained(channel).toOpaque().assumingMemoryBound(to: weft_chan_t.self)
 }
 
-/// The context behind a handle; nil (background) for NULL.
-@inline(__always)
-func context(_ handle: CtxHandle?) -> Context? {
-  guard let handle else { return nil }
-  return Unmanaged<Context>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
-}
-
 func makeChannel(
   _ elemSize: UInt, _ capacity: UInt, _ dtor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?,
   _ out: UnsafeMutablePointer<ChanHandle?>?
@@ -97,7 +90,7 @@ func makeChannel(
   guard let channel = channel(ch) else { return WeftError.invalid.code }
   return channel._withUnsafeGuaranteedRef { channel in
     guard elem != nil || channel.elemSize == 0 else { return WeftError.invalid.code }
-    return code(channel.send(elem, context: context(ctx)))
+    return withContext(ctx) { context in code(channel.send(elem, context: context)) }
   }
 }
 
@@ -122,7 +115,7 @@ func makeChannel(
   -> Int32
 {
   guard let channel = channel(ch) else { return WeftError.invalid.code }
-  return channel._withUnsafeGuaranteedRef { code($0.receive(into: out, context: context(ctx))) }
+  return withContext(ctx) { context in channel._withUnsafeGuaranteedRef { code($0.receive(into: out, context: context)) } }
 }
 
 @c public func weft_chan_close(_ ch: ChanHandle?) -> Int32 {

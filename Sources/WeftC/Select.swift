@@ -20,13 +20,13 @@ func select(
   let count = Int(n)
   guard let cases else {
     guard count == 0 else { return WeftError.invalid.code }
-    return Int32(Select.waitWithoutCases(nonBlocking: flags != 0, deadline: deadline, context: context(ctx)))
+    return withContext(ctx) { context in Int32(Select.waitWithoutCases(nonBlocking: flags != 0, deadline: deadline, context: context)) }
   }
   for i in 0..<count where cases[i].chan != nil {
     guard channel(cases[i].chan) != nil else { return WeftError.invalid.code }
   }
   return cases.withMemoryRebound(to: SelectCase.self, capacity: count) { cases in
-    Int32(Select.select(cases, count: count, nonBlocking: flags != 0, deadline: deadline, context: context(ctx)))
+    withContext(ctx) { context in Int32(Select.select(cases, count: count, nonBlocking: flags != 0, deadline: deadline, context: context)) }
   }
 }
 

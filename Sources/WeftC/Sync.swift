@@ -54,13 +54,6 @@ func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Typ
   return 0
 }
 
-/// weft_ctx_t* is the core Context; NULL is the background context (nil).
-@inline(__always)
-func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
-  guard let ctx else { return nil }
-  return Unmanaged<Context>.fromOpaque(UnsafeRawPointer(ctx)).takeUnretainedValue()
-}
-
 // MARK: - WaitGroup
 
 @c public func weft_wg_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_wg_t>?>?) -> Int32 {
@@ -93,7 +86,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
 @c public func weft_wg_wait_ctx(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
   -> Int32
 {
-  with(wg, WaitGroup.self) { code($0.wait(context: context(ctx))) }
+  withContext(ctx) { context in with(wg, WaitGroup.self) { code($0.wait(context: context)) } }
 }
 
 @c public func weft_wg_go(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?)
@@ -131,7 +124,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
 @c public func weft_mutex_lock_ctx(_ mu: UnsafeMutablePointer<weft_mutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
   -> Int32
 {
-  with(mu, Weft.Mutex.self) { code($0.lock(deadline: noDeadline, context: context(ctx))) }
+  withContext(ctx) { context in with(mu, Weft.Mutex.self) { code($0.lock(deadline: noDeadline, context: context)) } }
 }
 
 @c public func weft_mutex_unlock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
@@ -170,7 +163,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
 @c public func weft_rwmutex_rlock_ctx(
   _ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
-  with(rw, RWMutex.self) { code($0.rlock(deadline: noDeadline, context: context(ctx))) }
+  withContext(ctx) { context in with(rw, RWMutex.self) { code($0.rlock(deadline: noDeadline, context: context)) } }
 }
 
 @c public func weft_rwmutex_runlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
@@ -192,7 +185,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
 @c public func weft_rwmutex_lock_ctx(
   _ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
-  with(rw, RWMutex.self) { code($0.lock(deadline: noDeadline, context: context(ctx))) }
+  withContext(ctx) { context in with(rw, RWMutex.self) { code($0.lock(deadline: noDeadline, context: context)) } }
 }
 
 @c public func weft_rwmutex_unlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
@@ -224,7 +217,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
   _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
   guard let fn else { return WeftError.invalid.code }
-  return with(once, Once.self) { code($0.run(fn, arg, context: context(ctx))) }
+  return withContext(ctx) { context in with(once, Once.self) { code($0.run(fn, arg, context: context)) } }
 }
 
 // MARK: - Cond
@@ -253,7 +246,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
 @c public func weft_cond_wait_ctx(_ cond: UnsafeMutablePointer<weft_cond_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
   -> Int32
 {
-  with(cond, Cond.self) { code($0.wait(context: context(ctx))) }
+  withContext(ctx) { context in with(cond, Cond.self) { code($0.wait(context: context)) } }
 }
 
 @c public func weft_cond_signal(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
@@ -302,7 +295,7 @@ func context(_ ctx: UnsafeMutablePointer<weft_ctx_t>?) -> Context? {
 @c public func weft_sem_acquire_ctx(
   _ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
-  with(sem, Semaphore.self) { code($0.acquire(n, context: context(ctx))) }
+  withContext(ctx) { context in with(sem, Semaphore.self) { code($0.acquire(n, context: context)) } }
 }
 
 @c public func weft_sem_put(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
