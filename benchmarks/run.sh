@@ -100,10 +100,10 @@ cc_port() { # src out [cflags...]
   "$CC" -std=c11 -O2 -Wall -Wextra -pthread "$@" -I"$ROOT/include" "$src" -o "$out" \
     -L"$LIB" -lweft -Wl,-rpath,"$LIB" -lm
 }
-why_build() { # log file -> short reason
+why_build() { # log file -> short reason, undefined symbols grouped by family
   local und
-  und=$(grep -o "undefined reference to \`weft_[a-z_]*'" "$1" | sed "s/.*\`\(weft_[a-z]*\)_\{0,1\}.*/\1/" | sort -u |
-    sed 's/$/_*/' | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
+  und=$(grep -o "undefined reference to \`weft_[a-z0-9_]*'" "$1" | sed "s/.*\`\(weft_[a-z0-9_]*\)'/\1/" |
+    sed 's/^\(weft_[a-z0-9]*\)_.*/\1_*/' | sort -u | tr '\n' ' ' | sed 's/ $//; s/ /, /g')
   if [[ -n "$und" ]]; then echo "not in libweft.so yet: $und"; else echo "build failed: $(grep -m1 -i error "$1" | cut -c1-120)"; fi
 }
 build_weft() { # name

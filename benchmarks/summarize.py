@@ -72,10 +72,10 @@ class Cell:
         v = self.values(field)
         return statistics.median(v) if v else None
 
-    def text(self, field="ns_per_op", scale=1.0, spread=True):
+    def text(self, field="ns_per_op", scale=1.0, spread=True, reason=True):
         v = [x * scale for x in self.values(field)]
         if not v:
-            return "n/a" + (f" ({short(self.errors[0])})" if self.errors else "")
+            return "n/a" + (f" ({short(self.errors[0])})" if self.errors and reason else "")
         s = fmt(statistics.median(v))
         if spread and len(v) > 1:
             s += f" [{fmt(min(v))}–{fmt(max(v))}]"
@@ -143,7 +143,12 @@ def main():
         t = TARGETS.get(key)
         v = verdict(r, t)
         name = key + (" (overhead)" if key == "timeouts" else "")
-        p(f"| {name} | " + " | ".join(cs[c].text() for c in CONFIGS) +
+        texts = [cs[c].text() for c in CONFIGS]
+        for i in (1, 3):  # the same failure in both columns of a side: say it once
+            if not cs[CONFIGS[i]].runs and cs[CONFIGS[i]].errors[:1] == cs[CONFIGS[i - 1]].errors[:1] \
+                    and not cs[CONFIGS[i - 1]].runs:
+                texts[i] = "n/a (same)"
+        p(f"| {name} | " + " | ".join(texts) +
           f" | {rt} | {'≤ %.2g' % t if t else '–'} | {v} |")
         if t is not None:
             summary.append(v)
@@ -166,7 +171,7 @@ def main():
         else:
             r, rt = None, "–"
         v = verdict(r, target)
-        p(f"| {label} | " + " | ".join(cs[c].text(field, scale) for c in CONFIGS) +
+        p(f"| {label} | " + " | ".join(cs[c].text(field, scale, reason=False) for c in CONFIGS) +
           f" | {rt} | {'≤ %.2g' % target if target else '–'} | {v} |")
         return v
 

@@ -77,9 +77,9 @@ int main(int argc, char **argv) {
 
   bench_start_runtime();
   CHECK(weft_wg_make(&wg));
-  int64_t t0 = now_ns();
   CHECK(weft_chan_make(sizeof(int64_t), (size_t)CAP, &jobs));
   CHECK(weft_chan_make(sizeof(uint64_t), (size_t)CAP, &results));
+  int64_t t0 = now_ns();
   bench_run_main(main_task, NULL);
   int64_t el = now_ns() - t0;
 
