@@ -134,10 +134,19 @@ int weft_dump_tasks(int fd);
 /* ---------------------------------------------------------------- contexts */
 
 typedef struct weft_ctx weft_ctx_t;
+#ifdef __swift__
+struct weft_ctx { char opaque_; }; /* see struct weft_chan below */
+#endif
 
 /* ---------------------------------------------------------------- channels */
 
 typedef struct weft_chan weft_chan_t;
+#ifdef __swift__
+/* Swift's @c layer only: a complete (never instantiated) struct, so the
+ * compiler-emitted prototypes keep the handle type (weft_chan_t *, not void *)
+ * and Tests/abi/check_abi.py can hold them against this header. */
+struct weft_chan { char opaque_; };
+#endif
 
 typedef struct weft_chan_opts {
   size_t size;                         /* sizeof(weft_chan_opts) */

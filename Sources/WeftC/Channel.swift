@@ -1,0 +1,146 @@
+import CWeftABI
+import Weft
+
+// The channels section of weft.h. Handles are Unmanaged<Channel>; the magic
+// word refuses released handles while their memory still says so.
+
+public typealias ChanHandle = UnsafeMutablePointer<weft_chan_t>
+public typealias CtxHandle = UnsafeMutablePointer<weft_ctx_t>
+
+/// The channel behind a handle; nil for NULL or a released handle.
+@inline(__always)
+func channel(_ handle: ChanHandle?) -> Unmanaged<Channel>? {
+  guard let handle else { return nil }
+  let channel = Unmanaged<Channel>.fromOpaque(UnsafeRawPointer(handle))
+  return channel._withUnsafeGuaranteedRef { $0.isLive } ? channel : nil
+}
+
+/// A new handle owning one reference to channel.
+func handle(_ channel: Channel) -> ChanHandle {
+  Unmanaged.passRetained(channel).toOpaque().assumingMemoryBound(to: weft_chan_t.self)
+}
+
+/// The context behind a handle; nil (background) for NULL.
+@inline(__always)
+func context(_ handle: CtxHandle?) -> Context? {
+  guard let handle else { return nil }
+  return Unmanaged<Context>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+func makeChannel(
+  _ elemSize: UInt, _ capacity: UInt, _ dtor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?,
+  _ out: UnsafeMutablePointer<ChanHandle?>?
+) -> Int32 {
+  guard let out else { return WeftError.invalid.code }
+  out.pointee = nil
+  guard elemSize <= UInt(Int.max), capacity <= UInt(Int.max) else { return WeftError.noMemory.code }
+  let destructor: ((UnsafeMutableRawPointer) -> Void)? = dtor.map { fn in { fn($0) } }
+  guard let made = Channel.make(elemSize: Int(elemSize), capacity: Int(capacity), destructor: destructor) else {
+    return WeftError.noMemory.code
+  }
+  out.pointee = handle(made)
+  return 0
+}
+
+@c public func weft_chan_make(_ elemSize: UInt, _ capacity: UInt, _ out: UnsafeMutablePointer<ChanHandle?>?)
+  -> Int32
+{
+  makeChannel(elemSize, capacity, nil, out)
+}
+
+@c public func weft_chan_make_opts(
+  _ elemSize: UInt, _ capacity: UInt, _ opts: UnsafePointer<weft_chan_opts>?,
+  _ out: UnsafeMutablePointer<ChanHandle?>?
+) -> Int32 {
+  guard let opts else { return makeChannel(elemSize, capacity, nil, out) }
+  guard opts.pointee.size >= MemoryLayout<weft_chan_opts>.size else { return WeftError.invalid.code }
+  return makeChannel(elemSize, capacity, opts.pointee.elem_dtor, out)
+}
+
+@c public func weft_chan_retain(_ ch: ChanHandle?) -> ChanHandle? {
+  guard let channel = channel(ch) else { return nil }
+  _ = channel.retain()
+  return ch
+}
+
+@c public func weft_chan_release(_ ch: ChanHandle?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  channel.release()
+  return 0
+}
+
+@c public func weft_chan_send(_ ch: ChanHandle?, _ elem: UnsafeRawPointer?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { channel in
+    guard elem != nil || channel.elemSize == 0 else { return WeftError.invalid.code }
+    return code(channel.send(elem))
+  }
+}
+
+@c public func weft_chan_try_send(_ ch: ChanHandle?, _ elem: UnsafeRawPointer?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { channel in
+    guard elem != nil || channel.elemSize == 0 else { return WeftError.invalid.code }
+    return code(channel.trySend(elem))
+  }
+}
+
+@c public func weft_chan_send_until(_ ch: ChanHandle?, _ elem: UnsafeRawPointer?, _ deadline: Int64) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { channel in
+    guard elem != nil || channel.elemSize == 0 else { return WeftError.invalid.code }
+    return code(channel.send(elem, deadline: deadline))
+  }
+}
+
+@c public func weft_chan_send_ctx(_ ch: ChanHandle?, _ elem: UnsafeRawPointer?, _ ctx: CtxHandle?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { channel in
+    guard elem != nil || channel.elemSize == 0 else { return WeftError.invalid.code }
+    return code(channel.send(elem, context: context(ctx)))
+  }
+}
+
+@c public func weft_chan_recv(_ ch: ChanHandle?, _ out: UnsafeMutableRawPointer?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { code($0.receive(into: out)) }
+}
+
+@c public func weft_chan_try_recv(_ ch: ChanHandle?, _ out: UnsafeMutableRawPointer?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { code($0.tryReceive(into: out)) }
+}
+
+@c public func weft_chan_recv_until(_ ch: ChanHandle?, _ out: UnsafeMutableRawPointer?, _ deadline: Int64)
+  -> Int32
+{
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { code($0.receive(into: out, deadline: deadline)) }
+}
+
+@c public func weft_chan_recv_ctx(_ ch: ChanHandle?, _ out: UnsafeMutableRawPointer?, _ ctx: CtxHandle?)
+  -> Int32
+{
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { code($0.receive(into: out, context: context(ctx))) }
+}
+
+@c public func weft_chan_close(_ ch: ChanHandle?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { code($0.close()) }
+}
+
+@c public func weft_chan_len(_ ch: ChanHandle?) -> Int64 {
+  guard let channel = channel(ch) else { return Int64(WeftError.invalid.code) }
+  return channel._withUnsafeGuaranteedRef { Int64($0.count) }
+}
+
+@c public func weft_chan_cap(_ ch: ChanHandle?) -> Int64 {
+  guard let channel = channel(ch) else { return Int64(WeftError.invalid.code) }
+  return channel._withUnsafeGuaranteedRef { Int64($0.capacity) }
+}
+
+@c public func weft_chan_elem_size(_ ch: ChanHandle?) -> UInt {
+  guard let channel = channel(ch) else { return 0 }
+  return channel._withUnsafeGuaranteedRef { UInt($0.elemSize) }
+}
