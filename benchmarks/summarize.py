@@ -74,6 +74,8 @@ class Cell:
 
     def text(self, field="ns_per_op", scale=1.0, spread=True, reason=True):
         v = [x * scale for x in self.values(field)]
+        if not v and not self.errors:
+            return "–"  # not run (filtered out)
         if not v:
             return "n/a" + (f" ({short(self.errors[0])})" if self.errors and reason else "")
         s = fmt(statistics.median(v))
