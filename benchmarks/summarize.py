@@ -147,7 +147,8 @@ def main():
         name = key + (" (overhead)" if key == "timeouts" else "")
         texts = [cs[c].text() for c in CONFIGS]
         for i in (1, 3):  # the same failure in both columns of a side: say it once
-            if not cs[CONFIGS[i]].runs and cs[CONFIGS[i]].errors[:1] == cs[CONFIGS[i - 1]].errors[:1] \
+            if cs[CONFIGS[i]].errors and not cs[CONFIGS[i]].runs \
+                    and cs[CONFIGS[i]].errors[:1] == cs[CONFIGS[i - 1]].errors[:1] \
                     and not cs[CONFIGS[i - 1]].runs:
                 texts[i] = "n/a (same)"
         p(f"| {name} | " + " | ".join(texts) +
