@@ -44,7 +44,8 @@ suite() { # name command...
 
 suite header bash Tests/abi/check_header.sh
 suite abi python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h "$lib"
-suite swift swift test --parallel --num-workers 1
+suite install bash Tests/abi/check_install.sh
+suite swift swift test
 suite capi bash Tests/capi/run.sh ".build/$config"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"

@@ -31,6 +31,16 @@ void cweft_context_switch(cweft_context *from, cweft_context *to);
 void *cweft_tls_get(void);
 void cweft_tls_set(void *value);
 
+/* Stack-overflow reporting. A fault inside the guard page below a task's stack
+ * is a stack overflow: the handler (async-signal-safe C, on an alternate signal
+ * stack) prints the task's id and name and aborts. Other faults go to the handler
+ * that was installed before. The worker describes the task it runs in a
+ * thread-local record before each switch. */
+void cweft_overflow_handler_install(void);   /* once per process */
+void cweft_overflow_thread_init(void);       /* once per worker thread */
+void cweft_overflow_set_running(const void *guard_lo, const void *guard_hi,
+                                unsigned long long task_id, const char *name);
+
 /* The spin-wait hint (x86 PAUSE, arm YIELD): Swift has no spelling for it. */
 static inline void cweft_cpu_relax(void) {
 #if defined(__x86_64__)

@@ -3,8 +3,10 @@ import Synchronization
 /// A FIFO of runnable tasks linked through `TaskRecord.next`: a worker's local
 /// queue (pushed by its owner, stolen from by idle workers) or the global
 /// injection queue (pushed by plain threads). `count` is readable without the lock
-/// so idle workers can look for work cheaply.
-final class RunQueue: @unchecked Sendable {
+/// so idle workers can look for work cheaply. Stored inline (a `var` of
+/// its owner, mutated in place by several threads under `lock`) so that reaching
+/// it costs no reference counting.
+struct RunQueue: ~Copyable {
   private let lock = SpinLock()
   private var head: TaskRef? = nil
   private var tail: TaskRef? = nil
@@ -12,7 +14,7 @@ final class RunQueue: @unchecked Sendable {
 
   var isEmpty: Bool { count.load(ordering: .sequentiallyConsistent) == 0 }
 
-  func push(_ task: TaskRef) {
+  mutating func push(_ task: TaskRef) {
     task.pointee.next = nil
     lock.lock()
     if let tail { tail.pointee.next = task } else { head = task }
@@ -21,7 +23,7 @@ final class RunQueue: @unchecked Sendable {
     lock.unlock()
   }
 
-  func pop() -> TaskRef? {
+  mutating func pop() -> TaskRef? {
     if isEmpty { return nil }
     lock.lock()
     guard let task = head else {
@@ -37,7 +39,7 @@ final class RunQueue: @unchecked Sendable {
   }
 
   /// Takes the older half (at least one) of the queue, as a linked chain.
-  func stealHalf() -> (first: TaskRef, count: Int)? {
+  mutating func stealHalf() -> (first: TaskRef, count: Int)? {
     if isEmpty { return nil }
     guard lock.tryLock() else { return nil }
     let available = count.load(ordering: .relaxed)

@@ -16,11 +16,13 @@ public final class Runtime: @unchecked Sendable {
   enum Phase: Int { case idle = 0, running = 1, stopping = 2, stopped = 3 }
   static let lifecycle = Atomic<Int>(Phase.idle.rawValue)
   nonisolated(unsafe) static var shared: Runtime? = nil
+  /// `shared` without reference counting, for hot paths (never released).
+  nonisolated(unsafe) static var sharedRef: Unmanaged<Runtime>? = nil
   private static let startLock = SpinLock()
 
   let config: RuntimeConfig
   private(set) var workers: [Worker] = []
-  let globalQueue = RunQueue()
+  var globalQueue = RunQueue()
   let stacks = StackPool()
   let stopWorkers = Atomic<Bool>(false)
   let sleepers = Atomic<Int>(0)
@@ -32,14 +34,13 @@ public final class Runtime: @unchecked Sendable {
   let foreignSpawned = Atomic<UInt64>(0)
   let foreignUnparks = Atomic<UInt64>(0)
 
-  // Live tasks, for dumps and shutdown: striped lists so spawn and exit on
-  // different threads rarely share a lock.
-  private static let stripes = 16
-  private let registry = (0..<Runtime.stripes).map { _ in RegistryStripe() }
-  let live = Atomic<Int>(0)
-
+  // Task records come in slabs and are never freed: the slab list doubles as
+  // the registry of tasks (a dump walks it for records marked live), so spawn
+  // and exit take no shared lock. Guarded by recordLock.
+  private static let slabSize = 256
   private let recordLock = SpinLock()
   private var freeRecords: [TaskRef] = []
+  private var slabs: [TaskRef] = []
 
   private init(config: RuntimeConfig) {
     self.config = config
@@ -75,11 +76,13 @@ public final class Runtime: @unchecked Sendable {
     let runtime = Runtime(config: config.resolved())
     runtime.launch()
     shared = runtime
+    sharedRef = Unmanaged.passUnretained(runtime)
     lifecycle.store(Phase.running.rawValue, ordering: .releasing)
     return (runtime, nil)
   }
 
   private func launch() {
+    cweft_overflow_handler_install()
     workers = (0..<config.workers).map { Worker(runtime: self, index: $0) }
     for worker in workers {
       var attr = pthread_attr_t()
@@ -116,10 +119,10 @@ public final class Runtime: @unchecked Sendable {
     startLock.unlock()
     guard let runtime else { return nil }
     let deadline = monotonicNow() + runtime.config.shutdownGraceNs
-    while runtime.live.load(ordering: .acquiring) > 0 && monotonicNow() < deadline {
+    while runtime.liveTasks > 0 && monotonicNow() < deadline {
       usleep(1000)
     }
-    let abandoned = runtime.live.load(ordering: .acquiring) > 0
+    let abandoned = runtime.liveTasks > 0
     runtime.stopWorkers.store(true, ordering: .sequentiallyConsistent)
     for worker in runtime.workers { uv_async_send(worker.wakeup) }
     for worker in runtime.workers { pthread_join(worker.thread, nil) }
@@ -139,25 +142,44 @@ public final class Runtime: @unchecked Sendable {
     stackSize: Int = 0, name: UnsafePointer<CChar>? = nil
   ) -> WeftError? {
     guard RuntimeConfig.validStackSize(stackSize) else { return .invalid }
-    guard let runtime = current(), !isStopping else { return .shutdown }
-    let worker = Scheduler.currentWorker()
-    let task = worker?.recordCache.popLast() ?? runtime.takeRecord()
-    task.pointee.entry = entry
-    task.pointee.arg = arg
-    task.pointee.requestedStack = stackSize == 0 ? runtime.config.stackSize : stackSize
-    task.pointee.setName(name)
-    task.pointee.waitReason = ""
-    task.pointee.state.store(TaskRecord.running, ordering: .relaxed)
-    task.pointee.id = runtime.nextTaskId.add(1, ordering: .relaxed).oldValue
-    runtime.register(task)
-    if let worker {
+    guard current() != nil, !isStopping, let shared = sharedRef else { return .shutdown }
+    return shared._withUnsafeGuaranteedRef { $0.spawn(entry, arg, stackSize, name) }
+  }
+
+  private func spawn(
+    _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
+    _ stackSize: Int, _ name: UnsafePointer<CChar>?
+  ) -> WeftError? {
+    let runtime = self
+    if let raw = cweft_tls_get() {
+      unowned(unsafe) let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+      let task = worker.recordCache.popLast() ?? runtime.takeRecord()
+      runtime.prepare(task, entry, arg, stackSize, name)
       Worker.bump(worker.spawned)
       worker.pushRunnext(task)
+      // Go's newproc does the same: a new task may be work for an idle worker.
+      runtime.wakeIdleWorkerIfNeeded()
     } else {
+      let task = runtime.takeRecord()
+      runtime.prepare(task, entry, arg, stackSize, name)
       runtime.foreignSpawned.add(1, ordering: .relaxed)
       runtime.inject(task)
     }
     return nil
+  }
+
+  private func prepare(
+    _ task: TaskRef, _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void,
+    _ arg: UnsafeMutableRawPointer?, _ stackSize: Int, _ name: UnsafePointer<CChar>?
+  ) {
+    task.pointee.entry = entry
+    task.pointee.arg = arg
+    task.pointee.requestedStack = stackSize == 0 ? config.stackSize : stackSize
+    task.pointee.setName(name)
+    task.pointee.waitReason = ""
+    task.pointee.state.store(TaskRecord.running, ordering: .relaxed)
+    task.pointee.id = nextTaskId.add(1, ordering: .relaxed).oldValue
+    task.pointee.live.store(true, ordering: .releasing)
   }
 
   /// Queues a task from a plain thread and wakes a worker for it.
@@ -184,14 +206,13 @@ public final class Runtime: @unchecked Sendable {
 
   private func takeRecord() -> TaskRef {
     recordLock.lock()
-    if let task = freeRecords.popLast() {
-      recordLock.unlock()
-      return task
-    }
-    recordLock.unlock()
-    let task = TaskRef.allocate(capacity: 1)
-    task.initialize(to: TaskRecord())
-    return task
+    defer { recordLock.unlock() }
+    if let task = freeRecords.popLast() { return task }
+    let slab = TaskRef.allocate(capacity: Runtime.slabSize)
+    for i in 0..<Runtime.slabSize { (slab + i).initialize(to: TaskRecord()) }
+    slabs.append(slab)
+    for i in 1..<Runtime.slabSize { freeRecords.append(slab + i) }
+    return slab
   }
 
   func giveRecord(_ task: TaskRef) {
@@ -200,46 +221,26 @@ public final class Runtime: @unchecked Sendable {
     recordLock.unlock()
   }
 
-  private func stripe(of task: TaskRef) -> RegistryStripe {
-    registry[Int(task.pointee.id % UInt64(Runtime.stripes))]
+  /// Spawned and not finished. Finished is read first: a task's spawn is counted
+  /// before it can finish, so the difference never goes below the truth.
+  var liveTasks: Int {
+    var finished: UInt64 = 0
+    for worker in workers { finished &+= worker.finished.load(ordering: .acquiring) }
+    var spawned = foreignSpawned.load(ordering: .acquiring)
+    for worker in workers { spawned &+= worker.spawned.load(ordering: .acquiring) }
+    return spawned > finished ? Int(spawned - finished) : 0
   }
 
-  private func register(_ task: TaskRef) {
-    live.add(1, ordering: .relaxed)
-    let stripe = stripe(of: task)
-    stripe.lock.lock()
-    task.pointee.livePrev = nil
-    task.pointee.liveNext = stripe.head
-    stripe.head?.pointee.livePrev = task
-    stripe.head = task
-    stripe.lock.unlock()
-  }
-
-  func unregister(_ task: TaskRef) {
-    let stripe = stripe(of: task)
-    stripe.lock.lock()
-    if let prev = task.pointee.livePrev {
-      prev.pointee.liveNext = task.pointee.liveNext
-    } else {
-      stripe.head = task.pointee.liveNext
-    }
-    task.pointee.liveNext?.pointee.livePrev = task.pointee.livePrev
-    task.pointee.liveNext = nil
-    task.pointee.livePrev = nil
-    stripe.lock.unlock()
-    live.subtract(1, ordering: .releasing)
-  }
-
-  /// Calls body for every live task, one stripe locked at a time.
+  /// Calls body for every live task (records are read racily: a dump is a
+  /// snapshot, not a consistent cut).
   func forEachLiveTask(_ body: (TaskRef) -> Void) {
-    for stripe in registry {
-      stripe.lock.lock()
-      var cursor = stripe.head
-      while let task = cursor {
-        body(task)
-        cursor = task.pointee.liveNext
+    recordLock.lock()
+    let all = slabs
+    recordLock.unlock()
+    for slab in all {
+      for i in 0..<Runtime.slabSize where slab[i].live.load(ordering: .acquiring) {
+        body(slab + i)
       }
-      stripe.lock.unlock()
     }
   }
 
@@ -250,7 +251,3 @@ public final class Runtime: @unchecked Sendable {
 }
 
 
-final class RegistryStripe: @unchecked Sendable {
-  let lock = SpinLock()
-  var head: TaskRef? = nil
-}

@@ -32,7 +32,7 @@ public struct RuntimeStats: Sendable {
       timers += worker.timersActive.load(ordering: .relaxed)
       stats.runQueueLengths.append(worker.queue.count.load(ordering: .relaxed))
     }
-    stats.tasksLive = UInt64(max(0, runtime.live.load(ordering: .relaxed)))
+    stats.tasksLive = UInt64(runtime.liveTasks)
     stats.tasksParked = parks > unparks ? parks - unparks : 0
     stats.timersPending = UInt64(max(0, timers))
     return stats
@@ -42,7 +42,7 @@ public struct RuntimeStats: Sendable {
   public static func dumpTasks(to fd: Int32) {
     guard let runtime = Runtime.shared else { return }
     let now = monotonicNow()
-    var out = "weft: \(runtime.live.load(ordering: .relaxed)) live tasks\n"
+    var out = "weft: \(runtime.liveTasks) live tasks\n"
     runtime.forEachLiveTask { task in
       let state: String
       switch task.pointee.state.load(ordering: .relaxed) {

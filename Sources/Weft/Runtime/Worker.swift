@@ -9,9 +9,10 @@ import Synchronization
 /// it to park, yield or exit, and g0 finishes that transition (`post`) once the
 /// task's stack is no longer in use — only then may another worker run the task.
 ///
-/// Ownership: `current`, `runnext`, `post`, the caches and the libuv loop belong
-/// to the worker's thread. Other threads touch only `queue` (steal), `timerOps`
-/// (under its lock), `sleeping`, the counters (read) and `wakeup` (uv_async_send).
+/// Ownership: `current`, `post`, the caches and the libuv loop belong to the
+/// worker's thread. Other threads touch only `queue` (steal), `runnext` (an idle
+/// worker may take a task that sat there while this worker ran one long task),
+/// `timerOps` (under its lock), `sleeping`, the counters (read) and `wakeup`.
 final class Worker: @unchecked Sendable {
   enum PostSwitch { case none, park, yield, exit }
 
@@ -20,12 +21,13 @@ final class Worker: @unchecked Sendable {
   let loop: UnsafeMutablePointer<uv_loop_t>
   let wakeup: UnsafeMutablePointer<uv_async_t>
   let g0: UnsafeMutablePointer<cweft_context>
-  let queue = RunQueue()
+  var queue = RunQueue()
   let sleeping = Atomic<Bool>(false)
   var thread = pthread_t()
 
   var current: TaskRef? = nil
-  var runnext: TaskRef? = nil
+  /// The task to run next (a TaskRef's bits, 0 for none); see pushRunnext.
+  let runnextSlot = Atomic<UInt>(0)
   var post = PostSwitch.none
   private var tick: UInt32 = 0
   private var random: UInt64
@@ -78,8 +80,36 @@ final class Worker: @unchecked Sendable {
   /// Makes task the next to run here (Go's runnext): a task woken by the running
   /// task runs on this worker as soon as the waker parks, with no cross-CPU hop.
   func pushRunnext(_ task: TaskRef) {
-    if let previous = runnext { pushLocal(previous) }
-    runnext = task
+    let previous = runnextSlot.exchange(UInt(bitPattern: task), ordering: .acquiringAndReleasing)
+    if let displaced = TaskRef(bitPattern: previous) { pushLocal(displaced) }
+  }
+
+  var hasRunnext: Bool { runnextSlot.load(ordering: .relaxed) != 0 }
+
+  private func takeRunnext() -> TaskRef? {
+    if runnextSlot.load(ordering: .relaxed) == 0 { return nil }
+    return TaskRef(bitPattern: runnextSlot.exchange(0, ordering: .acquiringAndReleasing))
+  }
+
+  /// Takes a victim's runnext task only if it sat there across one of our spin
+  /// rounds while the victim ran the same task (its switch count unchanged):
+  /// a busy ping-pong pair keeps its hand-offs on its own worker.
+  private func stealStaleRunnext(_ seen: inout [(UInt, UInt64)]) -> TaskRef? {
+    let workers = runtime.workers
+    if seen.count != workers.count { seen = Array(repeating: (0, 0), count: workers.count) }
+    for (i, victim) in workers.enumerated() where victim !== self {
+      let slot = victim.runnextSlot.load(ordering: .acquiring)
+      let switches = victim.switches.load(ordering: .relaxed)
+      defer { seen[i] = (slot, switches) }
+      guard slot != 0, seen[i] == (slot, switches) else { continue }
+      if victim.runnextSlot.compareExchange(expected: slot, desired: 0, ordering: .acquiringAndReleasing)
+        .exchanged
+      {
+        steals.add(1, ordering: .relaxed)
+        return TaskRef(bitPattern: slot)
+      }
+    }
+    return nil
   }
 
   func pushLocal(_ task: TaskRef) {
@@ -95,10 +125,7 @@ final class Worker: @unchecked Sendable {
       if let task = runtime.globalQueue.pop() { return task }
       if let task = queue.pop() { return task }
     }
-    if let task = runnext {
-      runnext = nil
-      return task
-    }
+    if let task = takeRunnext() { return task }
     if let task = queue.pop() { return task }
     if let task = runtime.globalQueue.pop() { return task }
     return steal()
@@ -126,7 +153,7 @@ final class Worker: @unchecked Sendable {
   }
 
   var hasWork: Bool {
-    if runnext != nil || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
+    if hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
     if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
     for worker in runtime.workers where worker !== self && !worker.queue.isEmpty { return true }
     return false
@@ -136,6 +163,7 @@ final class Worker: @unchecked Sendable {
 
   func run() {
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
+    cweft_overflow_thread_init()
     while !runtime.stopWorkers.load(ordering: .acquiring) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
       if let task = findRunnable() {
@@ -144,7 +172,7 @@ final class Worker: @unchecked Sendable {
         continue
       }
       uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable
-      if runnext != nil || !queue.isEmpty { continue }
+      if hasRunnext || !queue.isEmpty { continue }
       if let task = spinForWork() {
         execute(task)
         continue
@@ -161,8 +189,10 @@ final class Worker: @unchecked Sendable {
     defer { runtime.spinning.subtract(1, ordering: .sequentiallyConsistent) }
     let until = monotonicNow() + Runtime.spinNs
     var rounds = 0
+    var seen: [(UInt, UInt64)] = []
     while true {
       if let task = findRunnable() { return task }
+      if rounds % 16 == 15, let task = stealStaleRunnext(&seen) { return task }
       if timerOpsPending.load(ordering: .relaxed) { return nil }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
@@ -208,7 +238,14 @@ final class Worker: @unchecked Sendable {
     }
     current = task
     Worker.bump(switches)
+    let stack = task.pointee.stack!
+    withUnsafePointer(to: &task.pointee.name) { name in
+      cweft_overflow_set_running(
+        stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id,
+        UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
+    }
     cweft_context_switch(g0, &task.pointee.context)
+    cweft_overflow_set_running(nil, nil, 0, nil)
     current = nil
     checkCanary(task)
     let action = post
@@ -259,7 +296,7 @@ final class Worker: @unchecked Sendable {
   }
 
   private func recycle(_ task: TaskRef) {
-    runtime.unregister(task)
+    task.pointee.live.store(false, ordering: .releasing)
     Worker.bump(finished)
     if let stack = task.pointee.stack {
       task.pointee.stack = nil

@@ -21,7 +21,7 @@ public enum Scheduler {
 
   /// Switches to the worker; the task's state must already be `parking`.
   static func parkCurrent(_ task: TaskRef, reason: StaticString) {
-    let worker = currentWorker()!
+    unowned(unsafe) let worker = currentWorker()!
     task.pointee.waitReason = reason
     task.pointee.parkedSince = monotonicNow()
     // A wake-up may already have come (state notified): skip the round trip.
@@ -63,7 +63,8 @@ public enum Scheduler {
   /// Queues a runnable task: on this worker's runnext when called from a worker,
   /// else on the global queue with a wake-up.
   static func ready(_ task: TaskRef) {
-    if let worker = currentWorker() {
+    if let raw = cweft_tls_get() {
+      unowned(unsafe) let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
       Worker.bump(worker.unparks)
       worker.pushRunnext(task)
     } else if let runtime = Runtime.shared {
@@ -74,17 +75,19 @@ public enum Scheduler {
 
   /// weft_yield: to the back of the local queue. On a plain thread: sched_yield.
   public static func yield() {
-    guard let worker = currentWorker(), let task = worker.current else {
+    guard let raw = cweft_tls_get() else {
       sched_yield()
       return
     }
+    unowned(unsafe) let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+    guard let task = worker.current else { return }
     worker.post = .yield
     cweft_context_switch(&task.pointee.context, worker.g0)
   }
 
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
-    let worker = currentWorker()!
+    unowned(unsafe) let worker = currentWorker()!
     let task = worker.current!
     worker.post = .exit
     cweft_context_switch(&task.pointee.context, worker.g0)

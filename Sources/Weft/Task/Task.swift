@@ -30,9 +30,8 @@ public struct TaskRecord: ~Copyable {
   var requestedStack = 0
   /// Run-queue link (owned by whichever queue holds the task).
   var next: TaskRef? = nil
-  /// Live-list links (guarded by the registry lock).
-  var liveNext: TaskRef? = nil
-  var livePrev: TaskRef? = nil
+  /// Spawned and not yet finished (records are reused).
+  let live = Atomic<Bool>(false)
   var name: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
   /// What the task waits on, for dumps; a static description.
   var waitReason: StaticString = ""
