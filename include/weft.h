@@ -323,7 +323,7 @@ int weft_ctx_with_timeout(weft_ctx_t *parent, int64_t timeout_ns, weft_ctx_t **o
 int weft_ctx_with_deadline(weft_ctx_t *parent, int64_t deadline_ns, weft_ctx_t **out);
 /* value_dtor (may be NULL) runs on value when the context is freed. */
 int weft_ctx_with_value(weft_ctx_t *parent, const void *key, void *value,
-                        void (*value_dtor)(void *value), weft_ctx_t **out);
+                        weft_fn value_dtor, weft_ctx_t **out);
 /* Keeps parent's values, never canceled (Go's WithoutCancel). */
 int weft_ctx_without_cancel(weft_ctx_t *parent, weft_ctx_t **out);
 /* Canceled by SIGINT or SIGTERM (Go's signal.NotifyContext); cancel or the last
@@ -351,6 +351,9 @@ weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
 int weft_ctx_wait(weft_ctx_t *ctx);
 
 typedef struct weft_after_func weft_after_func_t;
+#ifdef __swift__
+struct weft_after_func { char opaque_; }; /* see struct weft_chan */
+#endif
 /* Runs fn(arg) in a new task once ctx is done (at once if it already is). */
 int weft_ctx_after_func(weft_ctx_t *ctx, weft_fn fn, void *arg,
                         weft_after_func_t **out);
@@ -363,6 +366,9 @@ int weft_after_func_release(weft_after_func_t *af);
 /* ---------------------------------------------------------------- errgroup */
 
 typedef struct weft_group weft_group_t;
+#ifdef __swift__
+struct weft_group { char opaque_; }; /* see struct weft_chan */
+#endif
 typedef int (*weft_group_fn)(weft_ctx_t *ctx, void *arg);
 
 /* A group whose context (*ctx_out, borrowed, valid while the group is) is
@@ -382,6 +388,9 @@ int weft_group_wait(weft_group_t *g);
 /* ----------------------------------------------------------------- futures */
 
 typedef struct weft_future weft_future_t;
+#ifdef __swift__
+struct weft_future { char opaque_; }; /* see struct weft_chan */
+#endif
 /* Produces value_size bytes at value_out; returns 0 or an error code. */
 typedef int (*weft_future_fn)(weft_ctx_t *ctx, void *arg, void *value_out);
 
