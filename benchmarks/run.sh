@@ -14,7 +14,8 @@
 # Env: RUNS (5), OUT (/tmp/weft-bench), PEERS (/work/shared/peers),
 #      LIB (<repo>/.build/release), RESULTS (benchmarks/RESULTS.md; "" = don't write),
 #      TIMEOUT (300 s per run), GO (go), CC (cc), PYTHON (python3),
-#      IMPLS ("go weft": which sides to run).
+#      IMPLS ("go weft": which sides to run), NOTE (a line for the report, e.g. which
+#      library build was measured).
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -199,6 +200,6 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
   --meta "date=$START .. $END" --meta "nproc=$(nproc)" --meta "cpu=$CPU" \
   --meta "kernel=$(uname -sr)" --meta "go=$GOV" --meta "weft=$BRANCH@$COMMIT ($LIB/libweft.so)" \
   --meta "runs=$RUNS" --meta "load_start=$LOAD_START" --meta "load_end=$LOAD_END" \
-  --meta "filter=${*:-all}" --out "$RESULTS"
+  --meta "filter=${*:-all}" ${NOTE:+--meta "note=$NOTE"} --out "$RESULTS"
 log "$fails run(s) failed; raw lines in $RAW"
 exit 0

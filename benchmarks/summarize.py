@@ -259,7 +259,7 @@ def main():
     p("")
     p("| | |")
     p("|---|---|")
-    for k in ("date", "nproc", "cpu", "kernel", "go", "weft", "runs", "filter"):
+    for k in ("date", "nproc", "cpu", "kernel", "go", "weft", "note", "runs", "filter"):
         if k in meta:
             p(f"| {k} | {meta[k]} |")
     if loads:
