@@ -23,6 +23,17 @@ struct RunQueue: ~Copyable {
     lock.unlock()
   }
 
+  /// Appends a chain of tasks already linked through `next` (nil-terminated).
+  mutating func pushChain(_ first: TaskRef, count: Int) {
+    var last = first
+    while let next = last.pointee.next { last = next }
+    lock.lock()
+    if let tail { tail.pointee.next = first } else { head = first }
+    tail = last
+    self.count.add(count, ordering: .sequentiallyConsistent)
+    lock.unlock()
+  }
+
   mutating func pop() -> TaskRef? {
     if isEmpty { return nil }
     lock.lock()

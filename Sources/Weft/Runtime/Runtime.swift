@@ -48,6 +48,9 @@ public final class Runtime: @unchecked Sendable {
 
   // MARK: - Lifecycle
 
+  @inline(__always)
+  static var isRunning: Bool { lifecycle.load(ordering: .acquiring) == Phase.running.rawValue }
+
   static var phase: Phase { Phase(rawValue: lifecycle.load(ordering: .acquiring))! }
 
   /// The running runtime, starting it with the defaults on first use; nil once
@@ -142,7 +145,7 @@ public final class Runtime: @unchecked Sendable {
     stackSize: Int = 0, name: UnsafePointer<CChar>? = nil
   ) -> WeftError? {
     guard RuntimeConfig.validStackSize(stackSize) else { return .invalid }
-    guard current() != nil, !isStopping, let shared = sharedRef else { return .shutdown }
+    guard isRunning || current() != nil, !isStopping, let shared = sharedRef else { return .shutdown }
     return shared._withUnsafeGuaranteedRef { $0.spawn(entry, arg, stackSize, name) }
   }
 
@@ -150,20 +153,19 @@ public final class Runtime: @unchecked Sendable {
     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
     _ stackSize: Int, _ name: UnsafePointer<CChar>?
   ) -> WeftError? {
-    let runtime = self
-    if let raw = cweft_tls_get() {
-      unowned(unsafe) let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
-      let task = worker.recordCache.popLast() ?? runtime.takeRecord()
-      runtime.prepare(task, entry, arg, stackSize, name)
+    let local = Scheduler.withCurrentWorker { worker in
+      let task = worker.recordCache.popLast() ?? takeRecord()
+      prepare(task, entry, arg, stackSize, name)
       Worker.bump(worker.spawned)
       worker.pushRunnext(task)
       // Go's newproc does the same: a new task may be work for an idle worker.
-      runtime.wakeIdleWorkerIfNeeded()
-    } else {
-      let task = runtime.takeRecord()
-      runtime.prepare(task, entry, arg, stackSize, name)
-      runtime.foreignSpawned.add(1, ordering: .relaxed)
-      runtime.inject(task)
+      wakeIdleWorkerIfNeeded()
+    }
+    if local == nil {
+      let task = takeRecord()
+      prepare(task, entry, arg, stackSize, name)
+      foreignSpawned.add(1, ordering: .relaxed)
+      inject(task)
     }
     return nil
   }

@@ -41,14 +41,12 @@ public struct RuntimeStats: Sendable {
   /// One line per live task: id, name, state, what it waits on and since when.
   public static func dumpTasks(to fd: Int32) {
     guard let runtime = Runtime.shared else { return }
-    let now = monotonicNow()
     var out = "weft: \(runtime.liveTasks) live tasks\n"
     runtime.forEachLiveTask { task in
       let state: String
       switch task.pointee.state.load(ordering: .relaxed) {
       case TaskRecord.parked, TaskRecord.parking:
-        let waited = Double(now - task.pointee.parkedSince) / 1e6
-        state = "parked on \(task.pointee.waitReason) for \(waited) ms"
+        state = "parked on \(task.pointee.waitReason)"
       default: state = task.pointee.stack == nil ? "runnable (not started)" : "running or runnable"
       }
       let name = task.pointee.nameString

@@ -16,7 +16,13 @@ import Synchronization
 final class Worker: @unchecked Sendable {
   enum PostSwitch { case none, park, yield, exit }
 
-  unowned(unsafe) let runtime: Runtime
+  private let runtimeRef: Unmanaged<Runtime>
+  var runtime: Runtime { runtimeRef.takeUnretainedValue() }
+
+  /// body(runtime) without reference counting, for hot paths (the runtime is
+  /// never freed while workers run).
+  @inline(__always)
+  func withRuntime<R>(_ body: (Runtime) -> R) -> R { runtimeRef._withUnsafeGuaranteedRef(body) }
   let index: Int
   let loop: UnsafeMutablePointer<uv_loop_t>
   let wakeup: UnsafeMutablePointer<uv_async_t>
@@ -50,7 +56,7 @@ final class Worker: @unchecked Sendable {
   let timersActive = Atomic<Int>(0)
 
   init(runtime: Runtime, index: Int) {
-    self.runtime = runtime
+    self.runtimeRef = Unmanaged.passUnretained(runtime)
     self.index = index
     self.random = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15
     loop = .allocate(capacity: 1)
@@ -114,7 +120,7 @@ final class Worker: @unchecked Sendable {
 
   func pushLocal(_ task: TaskRef) {
     queue.push(task)
-    runtime.wakeIdleWorkerIfNeeded()
+    withRuntime { $0.wakeIdleWorkerIfNeeded() }
   }
 
   private func findRunnable() -> TaskRef? {
@@ -122,12 +128,12 @@ final class Worker: @unchecked Sendable {
     // Every 61st pick looks past runnext and the local queue so neither a
     // ping-pong pair nor a busy local queue starves the others.
     if tick % 61 == 0 {
-      if let task = runtime.globalQueue.pop() { return task }
+      if let task = withRuntime({ $0.globalQueue.pop() }) { return task }
       if let task = queue.pop() { return task }
     }
     if let task = takeRunnext() { return task }
     if let task = queue.pop() { return task }
-    if let task = runtime.globalQueue.pop() { return task }
+    if let task = withRuntime({ $0.globalQueue.pop() }) { return task }
     return steal()
   }
 
@@ -141,11 +147,9 @@ final class Worker: @unchecked Sendable {
       if victim === self { continue }
       guard let (first, count) = victim.queue.stealHalf() else { continue }
       steals.add(UInt64(count), ordering: .relaxed)
-      var next = first.pointee.next
-      first.pointee.next = nil
-      while let task = next {
-        next = task.pointee.next
-        queue.push(task)
+      if let rest = first.pointee.next {
+        first.pointee.next = nil
+        queue.pushChain(rest, count: count - 1)
       }
       return first
     }
@@ -164,7 +168,7 @@ final class Worker: @unchecked Sendable {
   func run() {
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
     cweft_overflow_thread_init()
-    while !runtime.stopWorkers.load(ordering: .acquiring) {
+    while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
       if let task = findRunnable() {
         execute(task)

@@ -12,8 +12,16 @@ public enum Scheduler {
     return Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
   }
 
+  /// body(current worker) without reference counting: hot paths use this. nil on
+  /// a plain thread. body must not use the worker after a switch.
   @inline(__always)
-  public static func currentTask() -> TaskRef? { currentWorker()?.current }
+  static func withCurrentWorker<R>(_ body: (Worker) -> R) -> R? {
+    guard let raw = cweft_tls_get() else { return nil }
+    return Unmanaged<Worker>.fromOpaque(raw)._withUnsafeGuaranteedRef(body)
+  }
+
+  @inline(__always)
+  public static func currentTask() -> TaskRef? { withCurrentWorker { $0.current } ?? nil }
 
   public static var inTask: Bool { currentTask() != nil }
 
@@ -21,9 +29,7 @@ public enum Scheduler {
 
   /// Switches to the worker; the task's state must already be `parking`.
   static func parkCurrent(_ task: TaskRef, reason: StaticString) {
-    unowned(unsafe) let worker = currentWorker()!
     task.pointee.waitReason = reason
-    task.pointee.parkedSince = monotonicNow()
     // A wake-up may already have come (state notified): skip the round trip.
     if task.pointee.state.compareExchange(
       expected: TaskRecord.notified, desired: TaskRecord.running, ordering: .acquiring
@@ -31,8 +37,10 @@ public enum Scheduler {
       task.pointee.waitReason = ""
       return
     }
-    worker.post = .park
-    cweft_context_switch(&task.pointee.context, worker.g0)
+    _ = withCurrentWorker { worker in
+      worker.post = .park
+      cweft_context_switch(&task.pointee.context, worker.g0)
+    }
     task.pointee.waitReason = ""
   }
 
@@ -63,11 +71,11 @@ public enum Scheduler {
   /// Queues a runnable task: on this worker's runnext when called from a worker,
   /// else on the global queue with a wake-up.
   static func ready(_ task: TaskRef) {
-    if let raw = cweft_tls_get() {
-      unowned(unsafe) let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
+    let onWorker = withCurrentWorker { worker in
       Worker.bump(worker.unparks)
       worker.pushRunnext(task)
-    } else if let runtime = Runtime.shared {
+    }
+    if onWorker == nil, let runtime = Runtime.shared {
       runtime.foreignUnparks.add(1, ordering: .relaxed)
       runtime.inject(task)
     }
@@ -75,22 +83,21 @@ public enum Scheduler {
 
   /// weft_yield: to the back of the local queue. On a plain thread: sched_yield.
   public static func yield() {
-    guard let raw = cweft_tls_get() else {
-      sched_yield()
-      return
+    let onWorker = withCurrentWorker { worker in
+      guard let task = worker.current else { return }
+      worker.post = .yield
+      cweft_context_switch(&task.pointee.context, worker.g0)
     }
-    unowned(unsafe) let worker = Unmanaged<Worker>.fromOpaque(raw).takeUnretainedValue()
-    guard let task = worker.current else { return }
-    worker.post = .yield
-    cweft_context_switch(&task.pointee.context, worker.g0)
+    if onWorker == nil { sched_yield() }
   }
 
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
-    unowned(unsafe) let worker = currentWorker()!
-    let task = worker.current!
-    worker.post = .exit
-    cweft_context_switch(&task.pointee.context, worker.g0)
+    _ = withCurrentWorker { worker in
+      let task = worker.current!
+      worker.post = .exit
+      cweft_context_switch(&task.pointee.context, worker.g0)
+    }
     fatalError("weft: a finished task was resumed")
   }
 

@@ -35,8 +35,6 @@ public struct TaskRecord: ~Copyable {
   var name: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
   /// What the task waits on, for dumps; a static description.
   var waitReason: StaticString = ""
-  /// When the task last parked (weft_now_ns), for dumps.
-  var parkedSince: Int64 = 0
 
   init() {}
 
