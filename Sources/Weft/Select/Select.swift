@@ -221,7 +221,7 @@ public enum Select {
     if let worker = Scheduler.currentWorker() {
       x = worker.nextRandom()
     } else {
-      x = seedCounter.add(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+      x = seedCounter.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
       x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
       x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
       x ^= x >> 31

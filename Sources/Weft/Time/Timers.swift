@@ -191,6 +191,11 @@ public enum Timers {
       return
     }
     timer.pointee.fire(timer.pointee.target)
+    // The callback may have made a task runnable. libuv 1.44 runs due timers
+    // BEFORE it polls, so uv_run(UV_RUN_ONCE) in Worker.idle would go on to
+    // block in epoll (timeout -1 with no other timer) with that task queued:
+    // uv_stop makes this uv_run's poll non-blocking and return.
+    uv_stop(worker.loop)
     let period = timer.pointee.period
     if period > 0 {
       let now = monotonicNow()
