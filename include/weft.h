@@ -326,8 +326,9 @@ int weft_ctx_with_value(weft_ctx_t *parent, const void *key, void *value,
                         weft_fn value_dtor, weft_ctx_t **out);
 /* Keeps parent's values, never canceled (Go's WithoutCancel). */
 int weft_ctx_without_cancel(weft_ctx_t *parent, weft_ctx_t **out);
-/* Canceled by SIGINT or SIGTERM (Go's signal.NotifyContext); cancel or the last
- * release stops watching and restores the previous disposition. */
+/* Canceled by SIGINT or SIGTERM (Go's signal.NotifyContext), with the signal
+ * number as its cause; cancel or the last release (children hold their parent)
+ * stops watching and restores the previous disposition. */
 int weft_ctx_with_signals(weft_ctx_t *parent, weft_ctx_t **out);
 weft_ctx_t *weft_ctx_retain(weft_ctx_t *ctx);
 int weft_ctx_release(weft_ctx_t *ctx);
@@ -347,14 +348,17 @@ void *weft_ctx_value(weft_ctx_t *ctx, const void *key);
 /* A channel (elem_size 0) closed when ctx is done; borrowed: valid while ctx
  * is. Usable in weft_select. NULL for background (never done). */
 weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
-/* Waits until ctx is done; returns weft_ctx_err. Blocks: yes. */
+/* Waits until ctx is done; returns weft_ctx_err. WEFT_EDEADLK for a context
+ * that can never be done (background, without_cancel). Blocks: yes. */
 int weft_ctx_wait(weft_ctx_t *ctx);
 
 typedef struct weft_after_func weft_after_func_t;
 #ifdef __swift__
 struct weft_after_func { char opaque_; }; /* see struct weft_chan */
 #endif
-/* Runs fn(arg) in a new task once ctx is done (at once if it already is). */
+/* Runs fn(arg) in a new task once ctx is done (at once if it already is). The
+ * registration keeps ctx alive until it runs or is stopped. out may be NULL
+ * (no handle: it cannot be stopped). */
 int weft_ctx_after_func(weft_ctx_t *ctx, weft_fn fn, void *arg,
                         weft_after_func_t **out);
 /* 1 if this stopped fn from running, 0 if it already started or was stopped.

@@ -153,11 +153,11 @@ final class SignalHub: @unchecked Sendable {
     }
     count = 0
     pthread_mutex_unlock(&mutex)
+    apply()  // restore the dispositions before anyone sees the cancellation
     for context in contexts {
       context._withUnsafeGuaranteedRef { _ = $0.finish(.canceled, cause: signum) }
       context.release()
     }
-    apply()
   }
 }
 

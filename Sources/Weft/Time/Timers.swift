@@ -123,7 +123,14 @@ public enum Timers {
     }
     let owner = timer.pointee.owner.takeUnretainedValue()
     if stopped {
-      if Scheduler.currentWorker() === owner { stopOnOwner(timer) } else { owner.postTimerOp(.stop(timer)) }
+      if Scheduler.currentWorker() !== owner {
+        // The posted op still points at the timer: it drops the holder's
+        // reference itself, after stopping (dropping it here let the owner free
+        // the entry before the op ran).
+        owner.postTimerOp(.stop(timer))
+        return true
+      }
+      stopOnOwner(timer)
     }
     dropReference(timer)
     return stopped
@@ -141,7 +148,9 @@ public enum Timers {
   static func perform(_ op: TimerOp, on worker: Worker) {
     switch op {
     case .start(let timer): arm(timer, on: worker)
-    case .stop(let timer): stopOnOwner(timer)
+    case .stop(let timer):
+      stopOnOwner(timer)
+      dropReference(timer)  // the canceller's, handed over with the op
     case .close(let timer): close(timer)
     }
   }

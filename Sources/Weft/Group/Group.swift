@@ -1,0 +1,189 @@
+/// errgroup (golang.org/x/sync/errgroup): tasks that share a context; the first
+/// non-zero result cancels that context (cause: the result) so siblings stop;
+/// `wait` returns it and cancels the context too. `limit` bounds how many tasks
+/// run at once.
+///
+/// Built directly on Park/: `slotWaiters` are go() calls waiting for a slot under
+/// the limit (a finishing task hands its slot to the first one: `active` stays
+/// the same), `waiters` are wait() calls, woken when `active` reaches 0.
+///
+/// Lock rules: `lock` guards active, limit, firstError and both queues; never
+/// held while spawning, cancelling the context or running user code.
+public typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
+
+public final class Group: @unchecked Sendable {
+  static let liveMagic: UInt32 = 0x5746_4750
+  public private(set) var magic: UInt32 = Group.liveMagic
+  let lock = SpinLock()
+  public let context: Context
+  private var active = 0
+  private var limit = -1
+  private var firstError: Int32 = 0
+  private var waiters = WaitQueue()
+  private var slotWaiters = WaitQueue()
+
+  public init(parent: Context) {
+    context = Context.withCancel(parent)
+  }
+
+  deinit { magic = 0 }
+
+  public var isLive: Bool { magic == Group.liveMagic }
+
+  /// At most n tasks at once (n < 0: no limit); .busy while tasks run.
+  public func setLimit(_ n: Int) -> WeftError? {
+    lock.lock()
+    defer { lock.unlock() }
+    if active > 0 { return .busy }
+    limit = n < 0 ? -1 : n
+    return nil
+  }
+
+  /// Runs fn(ctx, arg) in a new task, first waiting for a slot under the limit.
+  public func go(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+    if let error = takeSlot(wait: true) { return error }
+    return launch(Job(fn: fn, arg: arg, body: nil))
+  }
+
+  /// go() that returns .wouldBlock instead of waiting for a slot.
+  public func tryGo(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+    if let error = takeSlot(wait: false) { return error }
+    return launch(Job(fn: fn, arg: arg, body: nil))
+  }
+
+  /// Swift form: body(ctx) returns 0 or an error code.
+  public func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
+    if let error = takeSlot(wait: true) { return error }
+    return launch(Job(fn: nil, arg: nil, body: body))
+  }
+
+  public func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
+    if let error = takeSlot(wait: false) { return error }
+    return launch(Job(fn: nil, arg: nil, body: body))
+  }
+
+  /// Waits for every task; returns the first non-zero result (0 if none) and
+  /// cancels the group's context.
+  public func wait() -> Int32 {
+    lock.lock()
+    if active > 0 {
+      ParkerRef.with { parker in
+        parker.prepare()
+        var waiter = Waiter(parker: parker)
+        withUnsafeMutablePointer(to: &waiter) { waiter in
+          waiters.enqueue(waiter)
+          lock.unlock()
+          let claim = parker.park(deadline: noDeadline, reason: "group wait")
+          lock.lock()
+          if claim != 0 { waiters.remove(waiter) }  // shutdown
+        }
+      }
+    }
+    let result = firstError
+    lock.unlock()
+    context.cancel(cause: result)
+    return result
+  }
+
+  // MARK: - Internals
+
+  struct Job {
+    var fn: GroupFn?
+    var arg: UnsafeMutableRawPointer?
+    var body: ((Context) -> Int32)?
+  }
+
+  private func takeSlot(wait: Bool) -> WeftError? {
+    lock.lock()
+    if limit < 0 || active < limit {
+      active += 1
+      lock.unlock()
+      return nil
+    }
+    guard wait else {
+      lock.unlock()
+      return .wouldBlock
+    }
+    if limit == 0 {
+      lock.unlock()
+      return .deadlock
+    }
+    return ParkerRef.with { parker in
+      parker.prepare()
+      var waiter = Waiter(parker: parker)
+      return withUnsafeMutablePointer(to: &waiter) { waiter in
+        slotWaiters.enqueue(waiter)
+        lock.unlock()
+        let claim = parker.park(deadline: noDeadline, reason: "group go")
+        if claim == 0 { return nil }  // a finishing task handed us its slot
+        lock.lock()
+        slotWaiters.remove(waiter)
+        lock.unlock()
+        return Parker.error(forClaim: claim)
+      }
+    }
+  }
+
+  private func launch(_ job: Job) -> WeftError? {
+    let record = UnsafeMutablePointer<GroupTask>.allocate(capacity: 1)
+    record.initialize(to: GroupTask(group: Unmanaged.passRetained(self), job: job))
+    if let error = Runtime.spawn(groupTaskEntry, UnsafeMutableRawPointer(record)) {
+      record.pointee.group.release()
+      record.deinitialize(count: 1)
+      record.deallocate()
+      finished(0)
+      return error
+    }
+    return nil
+  }
+
+  /// A task ended with result: record the first error (cancelling the context
+  /// before anyone can see the task done), then hand the slot on or free it.
+  fileprivate func finished(_ result: Int32) {
+    var cancel = false
+    lock.lock()
+    if result != 0 && firstError == 0 {
+      firstError = result
+      cancel = true
+    }
+    lock.unlock()
+    if cancel { context.cancel(cause: result) }
+    lock.lock()
+    if let next = slotWaiters.dequeueClaiming() {
+      next.pointee.parker.wake()
+    } else {
+      active -= 1
+      if active == 0 {
+        while let waiter = waiters.dequeueClaiming() { waiter.pointee.parker.wake() }
+      }
+    }
+    lock.unlock()
+  }
+
+  /// Tasks running or holding a slot (tests).
+  public var running: Int {
+    lock.lock()
+    defer { lock.unlock() }
+    return active
+  }
+}
+
+struct GroupTask {
+  let group: Unmanaged<Group>
+  let job: Group.Job
+}
+
+private let groupTaskEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+  let record = raw!.assumingMemoryBound(to: GroupTask.self)
+  let group = record.pointee.group.takeRetainedValue()
+  let job = record.pointee.job
+  record.deinitialize(count: 1)
+  record.deallocate()
+  let result: Int32
+  if let fn = job.fn {
+    result = fn(OpaquePointer(Unmanaged.passUnretained(group.context).toOpaque()), job.arg)
+  } else {
+    result = job.body!(group.context)
+  }
+  group.finished(result)
+}
