@@ -24,7 +24,7 @@ let package = Package(
       name: "Weft", dependencies: ["CLibUV", "CWeftCoro"],
       swiftSettings: exclusivity),
     .target(
-      name: "WeftC", dependencies: ["Weft", "CWeftABI"],
+      name: "WeftC", dependencies: ["Weft", "CWeftABI"], exclude: ["weft.map"],
       // The compiler's own prototypes of the @c functions, which
       // Tests/abi/check_abi.sh holds against include/weft.h and the exports.
       swiftSettings: exclusivity + [

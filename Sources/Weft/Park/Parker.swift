@@ -1,3 +1,4 @@
+import CWeftCoro
 import Glibc
 import Synchronization
 
@@ -126,12 +127,21 @@ private let parkerTimeout: @convention(c) (UnsafeMutableRawPointer?) -> Void = {
   if parker.tryClaim(Parker.timedOut) { parker.wake() }
 }
 
-/// How a plain thread blocks: a mutex, a condition variable on the monotonic clock
-/// and a flag, one per thread, made on first use and freed when the thread ends.
+/// How a plain thread blocks: a flag it spins on briefly, then a condition
+/// variable on the monotonic clock, one per thread, made on first use and freed
+/// when the thread ends. post() skips the mutex and the futex wake-up while the
+/// waiter is still spinning: handing a value to a thread that waits in a loop
+/// (a consumer on the main thread) then costs no system call.
+///
+/// `posted` and `asleep` pair as in Dekker's algorithm (both sequentially
+/// consistent): the poster stores posted then loads asleep, the waiter stores
+/// asleep then loads posted, so at least one of them sees the other.
 public final class ThreadSignal: @unchecked Sendable {
+  private static let spinNs: Int64 = 20_000
   private var mutex = pthread_mutex_t()
   private var cond = pthread_cond_t()
-  private var posted = false
+  private let posted = Atomic<Bool>(false)
+  private let asleep = Atomic<Bool>(false)
 
   private init() {
     pthread_mutex_init(&mutex, nil)
@@ -165,14 +175,13 @@ public final class ThreadSignal: @unchecked Sendable {
   }
 
   func reset() {
-    pthread_mutex_lock(&mutex)
-    posted = false
-    pthread_mutex_unlock(&mutex)
+    posted.store(false, ordering: .sequentiallyConsistent)
   }
 
   func post() {
+    posted.store(true, ordering: .sequentiallyConsistent)
+    guard asleep.load(ordering: .sequentiallyConsistent) else { return }
     pthread_mutex_lock(&mutex)
-    posted = true
     pthread_cond_signal(&cond)
     pthread_mutex_unlock(&mutex)
   }
@@ -180,19 +189,29 @@ public final class ThreadSignal: @unchecked Sendable {
   /// Waits for post(); at the deadline asks `expire` whether it may stop waiting
   /// (it may not when a waker already claimed the parker: its post is coming).
   func wait(deadline: Int64, expire: () -> Bool) {
+    let spinUntil = min(deadline, monotonicNow() &+ ThreadSignal.spinNs)
+    var rounds = 0
+    while !posted.load(ordering: .acquiring) {
+      cweft_cpu_relax()
+      rounds += 1
+      if rounds % 64 == 0, monotonicNow() >= spinUntil { break }
+    }
+    if posted.load(ordering: .acquiring) { return }
     pthread_mutex_lock(&mutex)
+    asleep.store(true, ordering: .sequentiallyConsistent)
     var expired = false
-    while !posted {
+    while !posted.load(ordering: .sequentiallyConsistent) {
       if deadline == noDeadline || expired {
         pthread_cond_wait(&cond, &mutex)
         continue
       }
       var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
-      if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT, !posted {
+      if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT, !posted.load(ordering: .sequentiallyConsistent) {
         if expire() { break }
         expired = true
       }
     }
+    asleep.store(false, ordering: .relaxed)
     pthread_mutex_unlock(&mutex)
   }
 }
