@@ -16,7 +16,7 @@ struct running {
   const char *name;
 };
 
-static __thread struct running running;
+static __thread __attribute__((tls_model("initial-exec"))) struct running running;
 static struct sigaction previous_segv, previous_bus;
 
 void cweft_overflow_set_running(const void *guard_lo, const void *guard_hi,

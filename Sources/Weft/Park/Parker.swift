@@ -68,7 +68,9 @@ extension UnsafeMutablePointer where Pointee == Parker {
   @inline(__always)
   public func prepare() {
     if let task = pointee.task {
-      task.pointee.state.store(TaskRecord.parking, ordering: .sequentiallyConsistent)
+      // Wakers find the task through a waiter published under a lock taken
+      // after this store, so release ordering is enough.
+      task.pointee.state.store(TaskRecord.parking, ordering: .releasing)
     } else {
       pointee.signal!.reset()
     }

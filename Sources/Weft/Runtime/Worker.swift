@@ -36,6 +36,12 @@ final class Worker: @unchecked Sendable {
   /// The task to run next (a TaskRef's bits, 0 for none); see pushRunnext.
   let runnextSlot = Atomic<UInt>(0)
   var post = PostSwitch.none
+  /// The task that switched away and whose `post` action is still to be done.
+  var previous: TaskRef? = nil
+  /// Per victim: its switch count when we last saw one lone task in its queue.
+  private var staleWatch: [UInt64] = []
+  /// Consecutive task-to-task switches since this worker's g0 last ran.
+  private var directRun = 0
   private var tick: UInt32 = 0
   private var random: UInt64
 
@@ -123,7 +129,9 @@ final class Worker: @unchecked Sendable {
 
   func pushLocal(_ task: TaskRef) {
     queue.push(task)
-    withRuntime { $0.wakeIdleWorkerIfNeeded() }
+    // A lone task is not stolen at once (see steal), so only a second one is
+    // worth waking a sleeping worker for.
+    if queue.count.load(ordering: .relaxed) >= 2 { withRuntime { $0.wakeIdleWorkerIfNeeded() } }
   }
 
   private func findRunnable() -> TaskRef? {
@@ -148,6 +156,20 @@ final class Worker: @unchecked Sendable {
     for i in 0..<n {
       let victim = workers[(start + i) % n]
       if victim === self { continue }
+      let available = victim.queue.count.load(ordering: .relaxed)
+      if available == 0 { continue }
+      if available == 1 {
+        // A lone queued task is usually one a hand-off just displaced from
+        // run-next: its worker runs it within microseconds, and taking it would
+        // split a pipeline across CPUs. Take it only once it went stale: the
+        // victim ran no switch since we last saw it.
+        let switches = victim.switches.load(ordering: .relaxed)
+        if staleWatch.count != n { staleWatch = Array(repeating: 0, count: n) }
+        if staleWatch[victim.index] != switches {
+          staleWatch[victim.index] = switches
+          continue
+        }
+      }
       guard let (first, count) = victim.queue.stealHalf() else { continue }
       steals.add(UInt64(count), ordering: .relaxed)
       if let rest = first.pointee.next {
@@ -162,7 +184,10 @@ final class Worker: @unchecked Sendable {
   var hasWork: Bool {
     if hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
     if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
-    for worker in runtime.workers where worker !== self && !worker.queue.isEmpty { return true }
+    // A lone task elsewhere is left to the 1 ms recheck (see steal and idle).
+    for worker in runtime.workers where worker !== self && worker.queue.count.load(ordering: .sequentiallyConsistent) >= 2 {
+      return true
+    }
     return false
   }
 
@@ -216,10 +241,10 @@ final class Worker: @unchecked Sendable {
     sleeping.store(true, ordering: .sequentiallyConsistent)
     runtime.sleepers.add(1, ordering: .sequentiallyConsistent)
     if !hasWork && !runtime.stopWorkers.load(ordering: .sequentiallyConsistent) {
-      // A task waiting in another worker's run-next slot is only taken once it
-      // went stale: come back to look in a millisecond rather than never (there
-      // is no preemption of the task that holds that worker).
-      let recheck = runtime.workers.contains { $0 !== self && $0.hasRunnext }
+      // A task waiting in another worker's run-next slot (or alone in its queue)
+      // is only taken once it went stale: come back to look in a millisecond
+      // rather than never (there is no preemption of the task holding that worker).
+      let recheck = runtime.workers.contains { $0 !== self && ($0.hasRunnext || !$0.queue.isEmpty) }
       if recheck { uv_timer_start(recheckTimer, { _ in }, 1, 0) }
       uv_run(loop, UV_RUN_ONCE)
       if recheck { uv_timer_stop(recheckTimer) }
@@ -242,12 +267,21 @@ final class Worker: @unchecked Sendable {
 
   // MARK: - Running a task
 
+  /// From g0: runs task until some task switches back to g0.
   private func execute(_ task: TaskRef) {
+    guard enter(task) else { return }
+    cweft_context_switch(g0, &task.pointee.context)
+    finishSwitch()
+  }
+
+  /// Makes task the current one (giving it a stack on its first run); false when
+  /// no stack can be had: the task is dropped with a message.
+  @inline(__always)
+  private func enter(_ task: TaskRef) -> Bool {
     if task.pointee.stack == nil, !attachStack(task) {
-      // No memory for a stack: the task cannot start. Report and drop it.
       runtime.report("weft: out of memory for a task stack; task \(task.pointee.id) dropped\n")
       recycle(task)
-      return
+      return false
     }
     current = task
     Worker.bump(switches)
@@ -257,10 +291,36 @@ final class Worker: @unchecked Sendable {
         stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id,
         UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
     }
-    cweft_context_switch(g0, &task.pointee.context)
-    cweft_overflow_set_running(nil, nil, 0, nil)
-    current = nil
+    return true
+  }
+
+  /// Called on task's own stack to park, yield or exit: switches straight to the
+  /// next local task when there is one (one switch instead of two through g0),
+  /// else to g0. Every 32nd consecutive direct switch goes through g0 anyway, so
+  /// timers, the global queue and shutdown are never starved. Whoever runs next
+  /// completes the transition (finishSwitch) once task's stack is no longer in use.
+  func switchAway(from task: TaskRef, _ action: PostSwitch) {
     checkCanary(task)
+    post = action
+    previous = task
+    if directRun < 32, let next = takeRunnext() ?? queue.pop() {
+      directRun += 1
+      if enter(next) {
+        cweft_context_switch(&task.pointee.context, &next.pointee.context)
+        return
+      }
+    }
+    directRun = 0
+    current = nil
+    cweft_overflow_set_running(nil, nil, 0, nil)
+    cweft_context_switch(&task.pointee.context, g0)
+  }
+
+  /// Completes the switch away from `previous` (see switchAway): runs on the
+  /// stack of whatever runs next — g0, a resumed task, a task's first frame.
+  func finishSwitch() {
+    guard let task = previous else { return }
+    previous = nil
     let action = post
     post = .none
     switch action {
@@ -279,7 +339,7 @@ final class Worker: @unchecked Sendable {
     case .exit:
       recycle(task)
     case .none:
-      fatalError("weft: a task switched to its worker without saying why")
+      fatalError("weft: a task switched away without saying why")
     }
   }
 

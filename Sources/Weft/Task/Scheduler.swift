@@ -31,16 +31,16 @@ public enum Scheduler {
   static func parkCurrent(_ task: TaskRef, reason: StaticString) {
     task.pointee.waitReason = reason
     // A wake-up may already have come (state notified): skip the round trip.
-    if task.pointee.state.compareExchange(
-      expected: TaskRecord.notified, desired: TaskRecord.running, ordering: .acquiring
-    ).exchanged {
+    if task.pointee.state.load(ordering: .relaxed) == TaskRecord.notified,
+      task.pointee.state.compareExchange(
+        expected: TaskRecord.notified, desired: TaskRecord.running, ordering: .acquiring
+      ).exchanged
+    {
       task.pointee.waitReason = ""
       return
     }
-    _ = withCurrentWorker { worker in
-      worker.post = .park
-      cweft_context_switch(&task.pointee.context, worker.g0)
-    }
+    _ = withCurrentWorker { $0.switchAway(from: task, .park) }
+    _ = withCurrentWorker { $0.finishSwitch() }  // maybe on another worker now
     task.pointee.waitReason = ""
   }
 
@@ -83,21 +83,18 @@ public enum Scheduler {
 
   /// weft_yield: to the back of the local queue. On a plain thread: sched_yield.
   public static func yield() {
-    let onWorker = withCurrentWorker { worker in
-      guard let task = worker.current else { return }
-      worker.post = .yield
-      cweft_context_switch(&task.pointee.context, worker.g0)
+    let task = withCurrentWorker { $0.current } ?? nil
+    guard let task else {
+      sched_yield()
+      return
     }
-    if onWorker == nil { sched_yield() }
+    _ = withCurrentWorker { $0.switchAway(from: task, .yield) }
+    _ = withCurrentWorker { $0.finishSwitch() }
   }
 
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
-    _ = withCurrentWorker { worker in
-      let task = worker.current!
-      worker.post = .exit
-      cweft_context_switch(&task.pointee.context, worker.g0)
-    }
+    _ = withCurrentWorker { $0.switchAway(from: $0.current!, .exit) }
     fatalError("weft: a finished task was resumed")
   }
 

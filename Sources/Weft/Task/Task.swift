@@ -63,6 +63,7 @@ public struct TaskRecord: ~Copyable {
 /// worker for recycling (never returns).
 let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
   let task = raw!.assumingMemoryBound(to: TaskRecord.self)
+  _ = Scheduler.withCurrentWorker { $0.finishSwitch() }  // we may have been switched to directly
   task.pointee.entry?(task.pointee.arg)
   Scheduler.exitCurrent()
 }
