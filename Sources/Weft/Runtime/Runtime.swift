@@ -178,7 +178,7 @@ public final class Runtime: @unchecked Sendable {
     task.pointee.arg = arg
     task.pointee.requestedStack = stackSize == 0 ? config.stackSize : stackSize
     task.pointee.setName(name)
-    task.pointee.waitReason = ""
+    task.pointee.waitReason = nil
     task.pointee.state.store(TaskRecord.running, ordering: .relaxed)
     task.pointee.id = nextTaskId.add(1, ordering: .relaxed).oldValue
     task.pointee.live.store(true, ordering: .releasing)

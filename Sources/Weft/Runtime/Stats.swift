@@ -46,7 +46,7 @@ public struct RuntimeStats: Sendable {
       let state: String
       switch task.pointee.state.load(ordering: .relaxed) {
       case TaskRecord.parked, TaskRecord.parking:
-        state = "parked on \(task.pointee.waitReason)"
+        state = "parked on \(task.pointee.waitReason.map { String(cString: $0) } ?? "?")"
       default: state = task.pointee.stack == nil ? "runnable (not started)" : "running or runnable"
       }
       let name = task.pointee.nameString

@@ -28,6 +28,11 @@ final class Worker: @unchecked Sendable {
   let wakeup: UnsafeMutablePointer<uv_async_t>
   let g0: UnsafeMutablePointer<cweft_context>
   private let recheckTimer: UnsafeMutablePointer<uv_timer_t>
+  /// This worker's timers (Time/Timers.swift) and the libuv timer armed for the
+  /// earliest of them. Owner-only.
+  var timerHeap = TimerHeap()
+  let heapTimer: UnsafeMutablePointer<uv_timer_t>
+  var heapTimerDeadline = noDeadline
   var queue = RunQueue()
   let sleeping = Atomic<Bool>(false)
   var thread = pthread_t()
@@ -74,8 +79,11 @@ final class Worker: @unchecked Sendable {
     uv_async_init(loop, wakeup) { _ in }  // waking uv_run is all it is for
     recheckTimer = .allocate(capacity: 1)
     uv_timer_init(loop, recheckTimer)
+    heapTimer = .allocate(capacity: 1)
+    uv_timer_init(loop, heapTimer)
     stackCache.reserveCapacity(Worker.cacheLimit)
     recordCache.reserveCapacity(Worker.cacheLimit)
+    heapTimer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
   }
 
   @inline(__always)
@@ -286,11 +294,8 @@ final class Worker: @unchecked Sendable {
     current = task
     Worker.bump(switches)
     let stack = task.pointee.stack!
-    withUnsafePointer(to: &task.pointee.name) { name in
-      cweft_overflow_set_running(
-        stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id,
-        UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
-    }
+    cweft_overflow_set_running(
+      stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id, task.pointee.name)
     return true
   }
 

@@ -29,19 +29,19 @@ public enum Scheduler {
 
   /// Switches to the worker; the task's state must already be `parking`.
   static func parkCurrent(_ task: TaskRef, reason: StaticString) {
-    task.pointee.waitReason = reason
+    task.pointee.waitReason = reason.utf8Start
     // A wake-up may already have come (state notified): skip the round trip.
     if task.pointee.state.load(ordering: .relaxed) == TaskRecord.notified,
       task.pointee.state.compareExchange(
         expected: TaskRecord.notified, desired: TaskRecord.running, ordering: .acquiring
       ).exchanged
     {
-      task.pointee.waitReason = ""
+      task.pointee.waitReason = nil
       return
     }
     _ = withCurrentWorker { $0.switchAway(from: task, .park) }
     _ = withCurrentWorker { $0.finishSwitch() }  // maybe on another worker now
-    task.pointee.waitReason = ""
+    task.pointee.waitReason = nil
   }
 
   /// Makes a parked (or parking) task runnable again. Only a parker's claimer

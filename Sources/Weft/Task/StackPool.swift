@@ -15,9 +15,19 @@ import Synchronization
 /// by exactly one task (or the free list) at a time.
 struct Stack {
   var bottom: UnsafeMutableRawPointer  // lowest usable byte (the canary lives here)
+  private var sizeBytes: UInt32
+  private var sizeClass: UInt8
   var guarded: Bool  // a guard page sits below bottom; no canary
-  var size: Int  // usable bytes
-  var classIndex: Int  // size class, for returning it to the pool
+
+  init(bottom: UnsafeMutableRawPointer, guarded: Bool, size: Int, classIndex: Int) {
+    self.bottom = bottom
+    self.guarded = guarded
+    self.sizeBytes = UInt32(size)
+    self.sizeClass = UInt8(classIndex)
+  }
+
+  var size: Int { Int(sizeBytes) }  // usable bytes (at most 64 MiB)
+  var classIndex: Int { Int(sizeClass) }
 }
 
 final class StackPool: @unchecked Sendable {

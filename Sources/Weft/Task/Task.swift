@@ -32,30 +32,18 @@ public struct TaskRecord: ~Copyable {
   var next: TaskRef? = nil
   /// Spawned and not yet finished (records are reused).
   let live = Atomic<Bool>(false)
-  var name: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-  /// What the task waits on, for dumps; a static description.
-  var waitReason: StaticString = ""
+  /// The task's name (a private copy, up to 31 bytes), nil when unnamed.
+  var name: UnsafeMutablePointer<CChar>? = nil
+  /// What the task waits on, for dumps: a static C string, nil when running.
+  var waitReason: UnsafePointer<UInt8>? = nil
 
   init() {}
 
-  var nameString: String {
-    var copy = name
-    return withUnsafeBytes(of: &copy) { raw in
-      let bytes = raw.prefix { $0 != 0 }
-      return String(decoding: bytes, as: UTF8.self)
-    }
-  }
+  var nameString: String { name.map { String(cString: $0) } ?? "" }
 
   mutating func setName(_ text: UnsafePointer<CChar>?) {
-    name = (0, 0, 0, 0)
-    guard let text else { return }
-    withUnsafeMutableBytes(of: &name) { raw in
-      var i = 0
-      while i < raw.count - 1, text[i] != 0 {
-        raw[i] = UInt8(bitPattern: text[i])
-        i += 1
-      }
-    }
+    if let name { free(name) }
+    name = text.map { strndup($0, 31) }
   }
 }
 

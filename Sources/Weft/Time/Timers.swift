@@ -5,16 +5,18 @@ import Synchronization
 /// Timers on the workers' libuv loops: deadlines of parked calls, weft_after,
 /// tickers, context deadlines.
 ///
-/// A timer belongs to one worker (its `owner`): only that worker's thread touches
-/// the uv handle. Other threads start, stop and free it by posting a TimerOp.
-/// libuv counts in milliseconds, so a timer that fires before its nanosecond
-/// deadline re-arms for the rest: timers never fire early.
+/// Each worker keeps its timers in a binary heap (TimerHeap) and one libuv timer
+/// armed for the earliest: a pending timer costs a small entry, not a uv handle
+/// (100,000 parked deadlines are cheap). A timer belongs to one worker (its
+/// `owner`): only that worker's thread touches its heap. Other threads start and
+/// stop timers by posting a TimerOp. libuv counts in milliseconds and timers are
+/// checked against the nanosecond clock when it fires: timers never fire early.
 ///
-/// Lifetime: two references, the loop's (dropped once the timer has left the loop:
-/// fired or stopped) and the holder's (dropped by `cancel` or `release`); the last
-/// one closes the handle on the owner's thread. `state` arbitrates firing against
-/// cancelling: a canceller that finds `firing` waits for the callback to finish,
-/// so a callback never touches a target that its holder has given up.
+/// Lifetime: two references, the loop's (dropped once the timer has left the
+/// heap: fired or stopped) and the holder's (dropped by `cancel` or `release`);
+/// the last one frees the entry. `state` arbitrates firing against cancelling: a
+/// canceller that finds `firing` waits for the callback to finish, so a callback
+/// never touches a target that its holder has given up.
 public typealias TimerRef = UnsafeMutablePointer<TimerEntry>
 
 public typealias TimerCallback = @convention(c) (UnsafeMutableRawPointer?) -> Void
@@ -26,7 +28,6 @@ public struct TimerEntry: ~Copyable {
   static let fired: UInt8 = 3
   static let canceled: UInt8 = 4
 
-  var handle = uv_timer_t()
   let state = Atomic<UInt8>(TimerEntry.pending)
   let refs = Atomic<Int>(2)
   let owner: Unmanaged<Worker>
@@ -37,8 +38,7 @@ public struct TimerEntry: ~Copyable {
   /// Runs on the owner once the timer has left the loop (releases the target).
   let dispose: TimerCallback?
   // Owner-only:
-  var initialized = false
-  var inLoop = false
+  var heapIndex: Int32 = -1  // position in the owner's heap, -1 when not in it
   var loopReleased = false
 
   init(
@@ -57,7 +57,6 @@ public struct TimerEntry: ~Copyable {
 enum TimerOp {
   case start(TimerRef)
   case stop(TimerRef)
-  case close(TimerRef)
 }
 
 public enum Timers {
@@ -151,18 +150,12 @@ public enum Timers {
     case .stop(let timer):
       stopOnOwner(timer)
       dropReference(timer)  // the canceller's, handed over with the op
-    case .close(let timer): close(timer)
     }
   }
 
-  /// Owner only. Puts the timer in the loop (first time: pending -> armed); a
+  /// Owner only. Puts the timer in the heap (first time: pending -> armed); a
   /// timer canceled before that leaves at once.
   private static func arm(_ timer: TimerRef, on worker: Worker) {
-    if !timer.pointee.initialized {
-      uv_timer_init(worker.loop, &timer.pointee.handle)
-      timer.pointee.handle.data = UnsafeMutableRawPointer(timer)
-      timer.pointee.initialized = true
-    }
     let state = timer.pointee.state.load(ordering: .acquiring)
     let live =
       state == TimerEntry.armed
@@ -174,23 +167,50 @@ public enum Timers {
       leaveLoop(timer)
       return
     }
-    if !timer.pointee.inLoop {
-      timer.pointee.inLoop = true
-      worker.timersActive.add(1, ordering: .relaxed)
-    }
-    uv_update_time(worker.loop)
-    let remaining = max(0, timer.pointee.deadline &- monotonicNow())
-    let ms = UInt64((remaining + 999_999) / 1_000_000)
-    uv_timer_start(&timer.pointee.handle, timerFired, ms, 0)
+    worker.timerHeap.insert(timer)
+    worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed)
+    if worker.timerHeap.min == timer { schedule(worker) }
   }
 
-  private static let timerFired: uv_timer_cb = { handle in
-    let timer = handle!.pointee.data.assumingMemoryBound(to: TimerEntry.self)
-    let worker = timer.pointee.owner.takeUnretainedValue()
-    if monotonicNow() < timer.pointee.deadline, timer.pointee.state.load(ordering: .acquiring) == TimerEntry.armed {
-      arm(timer, on: worker)  // libuv's millisecond clock fired early
+  /// Owner only: arms the worker's libuv timer for the earliest deadline.
+  static func schedule(_ worker: Worker) {
+    guard let first = worker.timerHeap.min else {
+      uv_timer_stop(worker.heapTimer)
+      worker.heapTimerDeadline = noDeadline
       return
     }
+    let deadline = first.pointee.deadline
+    if deadline == worker.heapTimerDeadline { return }
+    worker.heapTimerDeadline = deadline
+    uv_update_time(worker.loop)
+    let remaining = max(0, deadline &- monotonicNow())
+    uv_timer_start(worker.heapTimer, heapFired, UInt64((remaining + 999_999) / 1_000_000), 0)
+  }
+
+  /// The worker's libuv timer: runs every due timer, then re-arms for the next.
+  static let heapFired: uv_timer_cb = { handle in
+    let worker = Unmanaged<Worker>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
+    worker.heapTimerDeadline = noDeadline
+    var now = monotonicNow()
+    var ran = false
+    while let timer = worker.timerHeap.min, timer.pointee.deadline <= now {
+      worker.timerHeap.remove(timer)
+      fireDue(timer, on: worker, now: now)
+      ran = true
+      now = monotonicNow()
+    }
+    worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed)
+    // The callbacks may have made tasks runnable. libuv 1.44's UV_RUN_ONCE runs
+    // due timers BEFORE it polls, with the poll timeout computed afterwards (-1
+    // when no timer is left): without this an idle worker would run them and
+    // then sleep in epoll with the woken tasks on its queue. uv_stop makes that
+    // poll non-blocking; uv_run clears the flag on return.
+    if ran { uv_stop(worker.loop) }
+    schedule(worker)
+  }
+
+  /// Owner only: a due timer, already out of the heap.
+  private static func fireDue(_ timer: TimerRef, on worker: Worker, now: Int64) {
     guard
       timer.pointee.state.compareExchange(
         expected: TimerEntry.armed, desired: TimerEntry.firing, ordering: .acquiringAndReleasing
@@ -200,20 +220,13 @@ public enum Timers {
       return
     }
     timer.pointee.fire(timer.pointee.target)
-    // The callback may have made a task runnable. libuv 1.44's UV_RUN_ONCE runs
-    // due timers BEFORE it polls, with the poll timeout computed afterwards (-1
-    // when no timer is left): without this an idle worker would run this
-    // callback and then sleep in epoll with the woken task on its runnext.
-    // uv_stop makes that poll non-blocking; uv_run clears the flag on return.
-    uv_stop(worker.loop)
     let period = timer.pointee.period
     if period > 0 {
-      let now = monotonicNow()
       var next = timer.pointee.deadline &+ period
       if next <= now { next = now &+ period }  // missed ticks are dropped
       timer.pointee.deadline = next
       timer.pointee.state.store(TimerEntry.armed, ordering: .releasing)
-      arm(timer, on: worker)
+      worker.timerHeap.insert(timer)
     } else {
       timer.pointee.state.store(TimerEntry.fired, ordering: .releasing)
       leaveLoop(timer)
@@ -222,41 +235,84 @@ public enum Timers {
 
   /// Owner only.
   private static func stopOnOwner(_ timer: TimerRef) {
-    if timer.pointee.inLoop { uv_timer_stop(&timer.pointee.handle) }
+    let worker = timer.pointee.owner.takeUnretainedValue()
+    if timer.pointee.heapIndex >= 0 {
+      worker.timerHeap.remove(timer)  // the uv timer may fire early: harmless
+      worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed)
+    }
     leaveLoop(timer)
   }
 
   /// Owner only: the timer will not fire again; drop the loop's reference once.
   private static func leaveLoop(_ timer: TimerRef) {
-    let worker = timer.pointee.owner.takeUnretainedValue()
-    if timer.pointee.inLoop {
-      timer.pointee.inLoop = false
-      worker.timersActive.subtract(1, ordering: .relaxed)
-    }
     guard !timer.pointee.loopReleased else { return }
     timer.pointee.loopReleased = true
     timer.pointee.dispose?(timer.pointee.target)
     dropReference(timer)
   }
 
+  /// The last reference frees the entry, on any thread: it is out of every heap.
   private static func dropReference(_ timer: TimerRef) {
     guard timer.pointee.refs.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 else { return }
-    let owner = timer.pointee.owner.takeUnretainedValue()
-    if Scheduler.currentWorker() === owner { close(timer) } else { owner.postTimerOp(.close(timer)) }
+    timer.deinitialize(count: 1)
+    timer.deallocate()
+  }
+}
+
+/// A binary min-heap of timers by deadline; each entry knows its index, so a
+/// stopped timer leaves in O(log n). Owner-only (the worker's thread).
+struct TimerHeap {
+  private var items: [TimerRef] = []
+
+  var count: Int { items.count }
+  var min: TimerRef? { items.first }
+
+  mutating func insert(_ timer: TimerRef) {
+    timer.pointee.heapIndex = Int32(items.count)
+    items.append(timer)
+    siftUp(items.count - 1)
   }
 
-  /// Owner only: frees the entry once libuv has let go of the handle.
-  private static func close(_ timer: TimerRef) {
-    guard timer.pointee.initialized else {
-      timer.deinitialize(count: 1)
-      timer.deallocate()
-      return
+  mutating func remove(_ timer: TimerRef) {
+    let index = Int(timer.pointee.heapIndex)
+    guard index >= 0 else { return }
+    timer.pointee.heapIndex = -1
+    let last = items.removeLast()
+    guard index < items.count else { return }
+    items[index] = last
+    last.pointee.heapIndex = Int32(index)
+    siftDown(index)
+    siftUp(index)
+  }
+
+  private mutating func siftUp(_ start: Int) {
+    var child = start
+    while child > 0 {
+      let parent = (child - 1) / 2
+      guard items[child].pointee.deadline < items[parent].pointee.deadline else { return }
+      swapAt(child, parent)
+      child = parent
     }
-    uv_close(UnsafeMutableRawPointer(&timer.pointee.handle).assumingMemoryBound(to: uv_handle_t.self)) {
-      handle in
-      let timer = handle!.pointee.data.assumingMemoryBound(to: TimerEntry.self)
-      timer.deinitialize(count: 1)
-      timer.deallocate()
+  }
+
+  private mutating func siftDown(_ start: Int) {
+    var parent = start
+    while true {
+      let left = 2 * parent + 1
+      if left >= items.count { return }
+      var smallest = left
+      if left + 1 < items.count, items[left + 1].pointee.deadline < items[left].pointee.deadline {
+        smallest = left + 1
+      }
+      guard items[smallest].pointee.deadline < items[parent].pointee.deadline else { return }
+      swapAt(parent, smallest)
+      parent = smallest
     }
+  }
+
+  private mutating func swapAt(_ a: Int, _ b: Int) {
+    items.swapAt(a, b)
+    items[a].pointee.heapIndex = Int32(a)
+    items[b].pointee.heapIndex = Int32(b)
   }
 }
