@@ -115,7 +115,9 @@ extension UnsafeMutablePointer where Pointee == Parker {
       if deadline != noDeadline {
         timer = Timers.startLocal(deadline: deadline, fire: parkerTimeout, target: UnsafeMutableRawPointer(self))
       }
+      task.pointee.parker = UnsafeMutableRawPointer(self)
       Scheduler.parkCurrent(task, reason: reason)
+      task.pointee.parker = nil
       if let timer { Timers.cancel(timer) }
     } else {
       pointee.signal!.wait(deadline: deadline) { self.tryClaim(Parker.timedOut) }

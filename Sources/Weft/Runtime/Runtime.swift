@@ -129,6 +129,16 @@ public final class Runtime: @unchecked Sendable {
     runtime.stopWorkers.store(true, ordering: .sequentiallyConsistent)
     for worker in runtime.workers { uv_async_send(worker.wakeup) }
     for worker in runtime.workers { pthread_join(worker.thread, nil) }
+    if abandoned {
+      // No task runs again, so the parkers on abandoned stacks stay valid: claim
+      // them, so that no later send hands a value to a task that will never
+      // receive it (wakers skip waiters whose parker is claimed).
+      runtime.forEachLiveTask { task in
+        if let raw = task.pointee.parker {
+          _ = raw.assumingMemoryBound(to: Parker.self).tryClaim(Parker.shutdown)
+        }
+      }
+    }
     lifecycle.store(Phase.stopped.rawValue, ordering: .releasing)
     return abandoned ? .timedOut : nil
   }

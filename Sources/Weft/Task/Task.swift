@@ -34,6 +34,8 @@ public struct TaskRecord: ~Copyable {
   let live = Atomic<Bool>(false)
   /// The task's name (a private copy, up to 31 bytes), nil when unnamed.
   var name: UnsafeMutablePointer<CChar>? = nil
+  /// The Parker of the call the task is parked in (on its stack), else nil.
+  var parker: UnsafeMutableRawPointer? = nil
   /// What the task waits on, for dumps: a static C string, nil when running.
   var waitReason: UnsafePointer<UInt8>? = nil
 
