@@ -35,6 +35,9 @@ let package = Package(
           "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/WeftC/weft.map",
         ])
       ]),
+    .executableTarget(
+      name: "weft-swift-example", dependencies: ["Weft"], path: "examples/swift",
+      swiftSettings: exclusivity),
     .testTarget(name: "WeftTests", dependencies: ["Weft"], swiftSettings: exclusivity),
   ]
 )
