@@ -11,7 +11,7 @@
 # appends every result line (or failure) to $OUT/raw.jsonl, prints one markdown
 # table (benchmarks/summarize.py) and writes it to $RESULTS.
 #
-# Env: RUNS (5), OUT (/tmp/weft-bench), PEERS (/work/shared/peers),
+# Env: RUNS (5), OUT (/tmp/weft-bench), PEERS (../shared/peers or /work/shared/peers),
 #      LIB (<repo>/.build/release), RESULTS (benchmarks/RESULTS.md; "" = don't write),
 #      TIMEOUT (300 s per run), GO (go), CC (cc), PYTHON (python3),
 #      IMPLS ("go weft": which sides to run), NOTE (a line for the report, e.g. which
@@ -21,7 +21,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 RUNS=${RUNS:-5}
 OUT=${OUT:-/tmp/weft-bench}
-PEERS=${PEERS:-/work/shared/peers}
+# The peers live in shared/ beside the checkout (as on CI), else at /work/shared.
+if [ -z "${PEERS:-}" ]; then
+  PEERS=/work/shared/peers
+  [ -d "$ROOT/../shared/peers" ] && PEERS=$(cd "$ROOT/../shared/peers" && pwd)
+fi
 LIB=${LIB:-$ROOT/.build/release}
 RESULTS=${RESULTS-$HERE/RESULTS.md}
 TIMEOUT=${TIMEOUT:-300}

@@ -186,7 +186,7 @@ public final class Runtime: @unchecked Sendable {
   ) {
     task.pointee.entry = entry
     task.pointee.arg = arg
-    task.pointee.requestedStack = stackSize == 0 ? config.stackSize : stackSize
+    task.pointee.requestedStack = UInt32(stackSize == 0 ? config.stackSize : stackSize)
     task.pointee.setName(name)
     task.pointee.waitReason = nil
     task.pointee.state.store(TaskRecord.running, ordering: .relaxed)

@@ -349,7 +349,7 @@ final class Worker: @unchecked Sendable {
   }
 
   private func attachStack(_ task: TaskRef) -> Bool {
-    let wanted = task.pointee.requestedStack
+    let wanted = Int(task.pointee.requestedStack)
     let stack: Stack
     if wanted == runtime.config.stackSize, let cached = stackCache.popLast() {
       stack = cached

@@ -21,17 +21,19 @@ public struct TaskRecord: ~Copyable {
   static let parked: UInt8 = 2
   static let notified: UInt8 = 3
 
+  // Fields are ordered so that the small ones share a word: a record is per task.
   var context = cweft_context()
   let state = Atomic<UInt8>(0)
+  /// Spawned and not yet finished (records are reused).
+  let live = Atomic<Bool>(false)
+  /// Usable stack bytes to give the task on its first run (at most 64 MiB).
+  var requestedStack: UInt32 = 0
   var id: UInt64 = 0
   var entry: (@convention(c) (UnsafeMutableRawPointer?) -> Void)? = nil
   var arg: UnsafeMutableRawPointer? = nil
   var stack: Stack? = nil
-  var requestedStack = 0
   /// Run-queue link (owned by whichever queue holds the task).
   var next: TaskRef? = nil
-  /// Spawned and not yet finished (records are reused).
-  let live = Atomic<Bool>(false)
   /// The task's name (a private copy, up to 31 bytes), nil when unnamed.
   var name: UnsafeMutablePointer<CChar>? = nil
   /// The Parker of the call the task is parked in (on its stack), else nil.

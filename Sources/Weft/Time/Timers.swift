@@ -28,8 +28,12 @@ public struct TimerEntry: ~Copyable {
   static let fired: UInt8 = 3
   static let canceled: UInt8 = 4
 
+  // The small fields first, sharing a word: an entry is per pending timer.
   let state = Atomic<UInt8>(TimerEntry.pending)
-  let refs = Atomic<Int>(2)
+  let refs = Atomic<UInt8>(2)
+  // Owner-only:
+  var loopReleased = false
+  var heapIndex: Int32 = -1  // position in the owner's heap, -1 when not in it
   let owner: Unmanaged<Worker>
   var deadline: Int64
   let period: Int64
@@ -37,9 +41,6 @@ public struct TimerEntry: ~Copyable {
   let target: UnsafeMutableRawPointer?
   /// Runs on the owner once the timer has left the loop (releases the target).
   let dispose: TimerCallback?
-  // Owner-only:
-  var heapIndex: Int32 = -1  // position in the owner's heap, -1 when not in it
-  var loopReleased = false
 
   init(
     owner: Worker, deadline: Int64, period: Int64, fire: TimerCallback,
