@@ -1,11 +1,10 @@
 import Synchronization
 
-/// A FIFO of runnable tasks linked through `TaskRecord.next`: a worker's local
-/// queue (pushed by its owner, stolen from by idle workers) or the global
-/// injection queue (pushed by plain threads). `count` is readable without the lock
-/// so idle workers can look for work cheaply. Stored inline (a `var` of
-/// its owner, mutated in place by several threads under `lock`) so that reaching
-/// it costs no reference counting.
+/// A FIFO of runnable tasks linked through `TaskRecord.next`, under a lock: the
+/// global injection queue (pushed by plain threads and by full local queues).
+/// `count` is readable without the lock so idle workers can look for work
+/// cheaply. Stored inline (a `var` of the runtime, mutated in place by several
+/// threads under `lock`) so that reaching it costs no reference counting.
 struct RunQueue: ~Copyable {
   private let lock = SpinLock()
   private var head: TaskRef? = nil
@@ -48,24 +47,98 @@ struct RunQueue: ~Copyable {
     task.pointee.next = nil
     return task
   }
+}
 
-  /// Takes the older half (at least one) of the queue, as a linked chain.
-  mutating func stealHalf() -> (first: TaskRef, count: Int)? {
-    if isEmpty { return nil }
-    guard lock.tryLock() else { return nil }
-    let available = count.load(ordering: .relaxed)
-    guard available > 0, let first = head else {
-      lock.unlock()
-      return nil
+/// A worker's local run queue (Go's `runq`): a ring of 256 tasks. The owner
+/// pushes at `tail` and pops at `head`; idle workers steal half from `head`.
+/// `head` and `tail` only grow (wrapping UInt32s); a slot between them belongs to
+/// the ring. Slots are plain memory, as in Go: a thief copies slots and then
+/// claims them with a compare-and-swap on `head`, discarding the copy if it lost;
+/// the owner never writes a slot between head and tail. No lock anywhere.
+struct LocalRunQueue: ~Copyable {
+  static let capacity: UInt32 = 256
+  private let head = Atomic<UInt32>(0)
+  private let tail = Atomic<UInt32>(0)
+  private let slots: UnsafeMutablePointer<TaskRef?>
+
+  init() {
+    slots = .allocate(capacity: Int(LocalRunQueue.capacity))
+    slots.initialize(repeating: nil, count: Int(LocalRunQueue.capacity))
+  }
+
+  @inline(__always)
+  private func slot(_ index: UInt32) -> UnsafeMutablePointer<TaskRef?> {
+    slots + Int(index % LocalRunQueue.capacity)
+  }
+
+  /// Tasks queued now (a snapshot; exact for the owner).
+  var count: Int {
+    let h = head.load(ordering: .acquiring)
+    let t = tail.load(ordering: .acquiring)
+    let n = t &- h
+    return n > LocalRunQueue.capacity ? 0 : Int(n)
+  }
+
+  var isEmpty: Bool { count == 0 }
+
+  /// Owner only. false when the ring is full.
+  @inline(__always)
+  func push(_ task: TaskRef) -> Bool {
+    let h = head.load(ordering: .acquiring)
+    let t = tail.load(ordering: .relaxed)
+    if t &- h >= LocalRunQueue.capacity { return false }
+    slot(t).pointee = task
+    tail.store(t &+ 1, ordering: .releasing)
+    return true
+  }
+
+  /// Owner only.
+  @inline(__always)
+  func pop() -> TaskRef? {
+    while true {
+      let h = head.load(ordering: .acquiring)
+      let t = tail.load(ordering: .relaxed)
+      if t == h { return nil }
+      let task = slot(h).pointee
+      if head.compareExchange(expected: h, desired: h &+ 1, ordering: .acquiringAndReleasing).exchanged {
+        return task
+      }
     }
-    let take = (available + 1) / 2
-    var last = first
-    for _ in 1..<take { last = last.pointee.next! }
-    head = last.pointee.next
-    if head == nil { tail = nil }
-    last.pointee.next = nil
-    count.subtract(take, ordering: .relaxed)
-    lock.unlock()
-    return (first, take)
+  }
+
+  /// Owner only, when the ring is full: takes its older half, linked through
+  /// `next` (for the global queue). nil if thieves got there first.
+  func takeHalf() -> (first: TaskRef, last: TaskRef, count: Int)? {
+    let h = head.load(ordering: .acquiring)
+    let t = tail.load(ordering: .relaxed)
+    let n = (t &- h) / 2
+    guard n > 0 else { return nil }
+    return withUnsafeTemporaryAllocation(of: TaskRef?.self, capacity: Int(n)) { batch in
+      for i in 0..<n { batch[Int(i)] = slot(h &+ i).pointee }
+      guard head.compareExchange(expected: h, desired: h &+ n, ordering: .acquiringAndReleasing).exchanged
+      else { return nil }
+      for i in 0..<Int(n) { batch[i]!.pointee.next = i + 1 < Int(n) ? batch[i + 1] : nil }
+      return (batch[0]!, batch[Int(n) - 1]!, Int(n))
+    }
+  }
+
+  /// Thief (the owner of self, whose ring is empty): moves about half of victim's
+  /// tasks here and returns one of them to run, with how many were taken.
+  func steal(from victim: borrowing LocalRunQueue) -> (task: TaskRef, count: Int)? {
+    while true {
+      let h = victim.head.load(ordering: .acquiring)
+      let t = victim.tail.load(ordering: .acquiring)
+      var n = t &- h
+      n -= n / 2
+      if n == 0 { return nil }
+      if n > LocalRunQueue.capacity / 2 { continue }  // a torn read of head and tail
+      let mine = tail.load(ordering: .relaxed)
+      for i in 0..<n { slot(mine &+ i).pointee = victim.slot(h &+ i).pointee }
+      guard victim.head.compareExchange(expected: h, desired: h &+ n, ordering: .acquiringAndReleasing).exchanged
+      else { continue }
+      let task = slot(mine &+ n &- 1).pointee!
+      if n > 1 { tail.store(mine &+ n &- 1, ordering: .releasing) }
+      return (task, Int(n))
+    }
   }
 }

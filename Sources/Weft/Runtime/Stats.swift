@@ -30,7 +30,7 @@ public struct RuntimeStats: Sendable {
       parks &+= worker.parks.load(ordering: .relaxed)
       unparks &+= worker.unparks.load(ordering: .relaxed)
       timers += worker.timersActive.load(ordering: .relaxed)
-      stats.runQueueLengths.append(worker.queue.count.load(ordering: .relaxed))
+      stats.runQueueLengths.append(worker.queue.count)
     }
     stats.tasksLive = UInt64(runtime.liveTasks)
     stats.tasksParked = parks > unparks ? parks - unparks : 0

@@ -33,7 +33,7 @@ final class Worker: @unchecked Sendable {
   var timerHeap = TimerHeap()
   let heapTimer: UnsafeMutablePointer<uv_timer_t>
   var heapTimerDeadline = noDeadline
-  var queue = RunQueue()
+  let queue = LocalRunQueue()
   let sleeping = Atomic<Bool>(false)
   var thread = pthread_t()
 
@@ -136,10 +136,19 @@ final class Worker: @unchecked Sendable {
   }
 
   func pushLocal(_ task: TaskRef) {
-    queue.push(task)
+    if !queue.push(task) {
+      // Full: half of it, and this task, go to the global queue in one batch.
+      if let (first, last, count) = queue.takeHalf() {
+        last.pointee.next = task
+        task.pointee.next = nil
+        withRuntime { $0.globalQueue.pushChain(first, count: count + 1) }
+      } else {
+        withRuntime { $0.globalQueue.push(task) }
+      }
+    }
     // A lone task is not stolen at once (see steal), so only a second one is
     // worth waking a sleeping worker for.
-    if queue.count.load(ordering: .relaxed) >= 2 { withRuntime { $0.wakeIdleWorkerIfNeeded() } }
+    if queue.count >= 2 { withRuntime { $0.wakeIdleWorkerIfNeeded() } }
   }
 
   private func findRunnable() -> TaskRef? {
@@ -164,7 +173,7 @@ final class Worker: @unchecked Sendable {
     for i in 0..<n {
       let victim = workers[(start + i) % n]
       if victim === self { continue }
-      let available = victim.queue.count.load(ordering: .relaxed)
+      let available = victim.queue.count
       if available == 0 { continue }
       if available == 1 {
         // A lone queued task is usually one a hand-off just displaced from
@@ -178,13 +187,9 @@ final class Worker: @unchecked Sendable {
           continue
         }
       }
-      guard let (first, count) = victim.queue.stealHalf() else { continue }
+      guard let (task, count) = queue.steal(from: victim.queue) else { continue }
       steals.add(UInt64(count), ordering: .relaxed)
-      if let rest = first.pointee.next {
-        first.pointee.next = nil
-        queue.pushChain(rest, count: count - 1)
-      }
-      return first
+      return task
     }
     return nil
   }
@@ -193,7 +198,7 @@ final class Worker: @unchecked Sendable {
     if hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
     if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
     // A lone task elsewhere is left to the 1 ms recheck (see steal and idle).
-    for worker in runtime.workers where worker !== self && worker.queue.count.load(ordering: .sequentiallyConsistent) >= 2 {
+    for worker in runtime.workers where worker !== self && worker.queue.count >= 2 {
       return true
     }
     return false
