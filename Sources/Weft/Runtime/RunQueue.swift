@@ -81,6 +81,9 @@ struct LocalRunQueue: ~Copyable {
 
   var isEmpty: Bool { count == 0 }
 
+  /// Where the next pop or steal takes from: it moves whenever the queue is used.
+  var headIndex: UInt32 { head.load(ordering: .relaxed) }
+
   /// Owner only. false when the ring is full.
   @inline(__always)
   func push(_ task: TaskRef) -> Bool {

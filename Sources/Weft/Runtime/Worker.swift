@@ -43,7 +43,7 @@ final class Worker: @unchecked Sendable {
   var post = PostSwitch.none
   /// The task that switched away and whose `post` action is still to be done.
   var previous: TaskRef? = nil
-  /// Per victim: its switch count when we last saw one lone task in its queue.
+  /// Per victim: its queue's head index (+1) when we last looked (see steal).
   private var staleWatch: [UInt64] = []
   /// Consecutive task-to-task switches since this worker's g0 last ran.
   private var directRun = 0
@@ -146,8 +146,8 @@ final class Worker: @unchecked Sendable {
         withRuntime { $0.globalQueue.push(task) }
       }
     }
-    // A lone task is not stolen at once (see steal), so only a second one is
-    // worth waking a sleeping worker for.
+    // A lone task is most likely a hand-off its owner runs next (see steal):
+    // only a second one is worth waking a sleeping worker for.
     if queue.count >= 2 { withRuntime { $0.wakeIdleWorkerIfNeeded() } }
   }
 
@@ -173,19 +173,16 @@ final class Worker: @unchecked Sendable {
     for i in 0..<n {
       let victim = workers[(start + i) % n]
       if victim === self { continue }
-      let available = victim.queue.count
-      if available == 0 { continue }
-      if available == 1 {
-        // A lone queued task is usually one a hand-off just displaced from
-        // run-next: its worker runs it within microseconds, and taking it would
-        // split a pipeline across CPUs. Take it only once it went stale: the
-        // victim ran no switch since we last saw it.
-        let switches = victim.switches.load(ordering: .relaxed)
-        if staleWatch.count != n { staleWatch = Array(repeating: 0, count: n) }
-        if staleWatch[victim.index] != switches {
-          staleWatch[victim.index] = switches
-          continue
-        }
+      if victim.queue.isEmpty { continue }
+      // Take only from a queue its owner has not touched since we last looked
+      // (head unchanged): a busy hand-off chain keeps popping its own queue and
+      // stays on one CPU, while a worker stuck in a long task, or a spawner
+      // running ahead of its queue, gets help.
+      if staleWatch.count != n { staleWatch = Array(repeating: 0, count: n) }
+      let head = UInt64(victim.queue.headIndex) + 1
+      if staleWatch[victim.index] != head {
+        staleWatch[victim.index] = head
+        continue
       }
       guard let (task, count) = queue.steal(from: victim.queue) else { continue }
       steals.add(UInt64(count), ordering: .relaxed)
@@ -197,10 +194,8 @@ final class Worker: @unchecked Sendable {
   var hasWork: Bool {
     if hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
     if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
-    // A lone task elsewhere is left to the 1 ms recheck (see steal and idle).
-    for worker in runtime.workers where worker !== self && worker.queue.count >= 2 {
-      return true
-    }
+    // Work queued elsewhere is left to wake-ups and the 1 ms recheck (see
+    // steal and idle): its owner may well be about to run it.
     return false
   }
 
