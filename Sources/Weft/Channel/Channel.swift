@@ -211,7 +211,8 @@ public final class Channel: @unchecked Sendable {
   /// Closes the channel: buffered values stay receivable, every blocked sender
   /// and receiver gets .closed. A second close returns .closed.
   public func close() -> WeftError? {
-    var woken = WaitQueue()
+    // Room for every waiter, made before taking the lock (the count is a hint).
+    var woken = WakeList(capacity: storage.pointee.machine.receivers.count + storage.pointee.machine.senders.count)
     storage.lock()
     let closedNow = storage.closeLocked(into: &woken)
     storage.unlock()

@@ -138,28 +138,16 @@ extension UnsafeMutablePointer where Pointee == ChannelStorage {
   /// Under the lock: closes; false if already closed. Every live waiter is
   /// claimed, given ECLOSED and moved to `woken`; the caller wakes them after
   /// unlocking (`wakeAll`).
-  func closeLocked(into woken: inout WaitQueue) -> Bool {
+  func closeLocked(into woken: inout WakeList) -> Bool {
     guard pointee.machine.close() else { return false }
     while let receiver = pointee.machine.receivers.dequeueClaiming() {
       receiver.pointee.result = WeftError.closed.code
-      woken.enqueue(receiver)
+      woken.append(receiver.pointee.parker)
     }
     while let sender = pointee.machine.senders.dequeueClaiming() {
       sender.pointee.result = WeftError.closed.code
-      woken.enqueue(sender)
+      woken.append(sender.pointee.parker)
     }
     return true
-  }
-}
-
-extension WaitQueue {
-  /// Wakes every (claimed) waiter of a private list, unlinking each first: after
-  /// wake() the waiter's memory belongs to its caller again.
-  mutating func wakeAll() {
-    while let waiter = head {
-      remove(waiter)
-      let parker = waiter.pointee.parker
-      parker.wake()
-    }
   }
 }
