@@ -28,15 +28,24 @@ public struct SpinLock: ~Copyable, @unchecked Sendable {
 
   @inline(never)
   private func lockContended() {
-    var spins = 0
+    // Exponential backoff: under contention from the other CPU, retrying at
+    // once only bounces the cache line between the two; waiting a little longer
+    // each time lets the holder finish.
+    var backoff = 1
+    var rounds = 0
     while true {
       if word.load(ordering: .relaxed) == 0,
         word.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
       {
         return
       }
-      spins += 1
-      if spins < 100 { cweft_cpu_relax() } else { sched_yield() }
+      rounds += 1
+      if rounds < 40 {
+        for _ in 0..<backoff { cweft_cpu_relax() }
+        if backoff < 64 { backoff <<= 1 }
+      } else {
+        sched_yield()  // the holder may have been preempted
+      }
     }
   }
 }
