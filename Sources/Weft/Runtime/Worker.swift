@@ -41,6 +41,29 @@ final class Worker: @unchecked Sendable {
   /// The task to run next (a TaskRef's bits, 0 for none); see pushRunnext.
   let runnextSlot = Atomic<UInt>(0)
   var post = PostSwitch.none
+  /// Tasks made runnable by this worker's timers (deadlines that passed): they
+  /// run before anything queued, FIFO, so a deadline is served promptly even
+  /// when thousands of tasks are waiting to run. Owner-only; linked by `next`.
+  private var dueHead: TaskRef? = nil
+  private var dueTail: TaskRef? = nil
+  /// True while this worker runs timer callbacks (see Scheduler.ready).
+  var firingTimers = false
+
+  func pushDue(_ task: TaskRef) {
+    task.pointee.next = nil
+    if let tail = dueTail { tail.pointee.next = task } else { dueHead = task }
+    dueTail = task
+  }
+
+  @inline(__always)
+  private func popDue() -> TaskRef? {
+    guard let task = dueHead else { return nil }
+    dueHead = task.pointee.next
+    if dueHead == nil { dueTail = nil }
+    task.pointee.next = nil
+    return task
+  }
+
   /// The task that switched away and whose `post` action is still to be done.
   var previous: TaskRef? = nil
   /// Per victim: its queue's head index (+1) when we last looked (see steal).
@@ -159,6 +182,7 @@ final class Worker: @unchecked Sendable {
       if let task = withRuntime({ $0.globalQueue.pop() }) { return task }
       if let task = queue.pop() { return task }
     }
+    if let task = popDue() { return task }
     if let task = takeRunnext() { return task }
     if let task = queue.pop() { return task }
     if let task = withRuntime({ $0.globalQueue.pop() }) { return task }
@@ -192,7 +216,7 @@ final class Worker: @unchecked Sendable {
   }
 
   var hasWork: Bool {
-    if hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
+    if dueHead != nil || hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
     if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
     // Work queued elsewhere is left to wake-ups and the 1 ms recheck (see
     // steal and idle): its owner may well be about to run it.
@@ -206,13 +230,17 @@ final class Worker: @unchecked Sendable {
     cweft_overflow_thread_init()
     while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+      if let first = timerHeap.min, first.pointee.deadline <= monotonicNow() {
+        Timers.runDue(self)
+        Timers.schedule(self)
+      }
       if let task = findRunnable() {
         execute(task)
         if tick % 64 == 0 { uv_run(loop, UV_RUN_NOWAIT) }
         continue
       }
       uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable
-      if hasRunnext || !queue.isEmpty { continue }
+      if dueHead != nil || hasRunnext || !queue.isEmpty { continue }
       if let task = spinForWork() {
         execute(task)
         continue
@@ -308,7 +336,7 @@ final class Worker: @unchecked Sendable {
     checkCanary(task)
     post = action
     previous = task
-    if directRun < 32, let next = takeRunnext() ?? queue.pop() {
+    if directRun < 32, let next = popDue() ?? takeRunnext() ?? queue.pop() {
       directRun += 1
       if enter(next) {
         cweft_context_switch(&task.pointee.context, &next.pointee.context)

@@ -73,7 +73,7 @@ public enum Scheduler {
   static func ready(_ task: TaskRef) {
     let onWorker = withCurrentWorker { worker in
       Worker.bump(worker.unparks)
-      worker.pushRunnext(task)
+      if worker.firingTimers { worker.pushDue(task) } else { worker.pushRunnext(task) }
     }
     if onWorker == nil, let runtime = Runtime.shared {
       runtime.foreignUnparks.add(1, ordering: .relaxed)

@@ -192,22 +192,32 @@ public enum Timers {
   static let heapFired: uv_timer_cb = { handle in
     let worker = Unmanaged<Worker>.fromOpaque(handle!.pointee.data).takeUnretainedValue()
     worker.heapTimerDeadline = noDeadline
+    // The callbacks may have made tasks runnable. libuv 1.44's UV_RUN_ONCE runs
+    // due timers BEFORE it polls, with the poll timeout computed afterwards (-1
+    // when no timer is left): without this an idle worker would run them and
+    // then sleep in epoll with the woken tasks on its queue. uv_stop makes that
+    // poll non-blocking; uv_run clears the flag on return.
+    if runDue(worker) { uv_stop(worker.loop) }
+    schedule(worker)
+  }
+
+  /// Owner only: fires every timer whose deadline passed; true if any did. The
+  /// worker also calls this between tasks, so a busy worker does not wait for
+  /// its next libuv poll to serve deadlines.
+  @discardableResult
+  static func runDue(_ worker: Worker) -> Bool {
     var now = monotonicNow()
     var ran = false
+    worker.firingTimers = true
+    defer { worker.firingTimers = false }
     while let timer = worker.timerHeap.min, timer.pointee.deadline <= now {
       worker.timerHeap.remove(timer)
       fireDue(timer, on: worker, now: now)
       ran = true
       now = monotonicNow()
     }
-    worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed)
-    // The callbacks may have made tasks runnable. libuv 1.44's UV_RUN_ONCE runs
-    // due timers BEFORE it polls, with the poll timeout computed afterwards (-1
-    // when no timer is left): without this an idle worker would run them and
-    // then sleep in epoll with the woken tasks on its queue. uv_stop makes that
-    // poll non-blocking; uv_run clears the flag on return.
-    if ran { uv_stop(worker.loop) }
-    schedule(worker)
+    if ran { worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed) }
+    return ran
   }
 
   /// Owner only: a due timer, already out of the heap.
