@@ -47,7 +47,9 @@ public final class Context: @unchecked Sendable {
   /// Background, value and without-cancel contexts cannot be canceled themselves.
   public let cancelable: Bool
   public let kind: Kind
-  /// Strong: value and deadline lookups walk up the chain.
+  /// Strong: value and deadline lookups walk up the chain. nil for a child of
+  /// background (which has nothing to look up): 100,000 contexts made under
+  /// background do not all retain the one shared object.
   public let parent: Context?
   /// The effective deadline (the earlier of its own and the parent's).
   public let deadline: Int64
@@ -86,7 +88,7 @@ public final class Context: @unchecked Sendable {
   ) {
     self.kind = kind
     self.cancelable = kind == .cancel
-    self.parent = parent
+    self.parent = parent?.kind == .background ? nil : parent
     self.deadline = deadline
     self.key = key
     self.value = value
@@ -204,6 +206,9 @@ public final class Context: @unchecked Sendable {
   @discardableResult
   public func cancel(cause: Int32 = 0) -> WeftError? {
     guard cancelable else { return .invalid }
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     finish(.canceled, cause: cause)
     return nil
   }

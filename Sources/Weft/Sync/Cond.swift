@@ -73,6 +73,9 @@ public final class Cond: @unchecked Sendable {
 
   /// Wakes the longest waiter, if any.
   public func signal() {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     queueLock.lock()
     if let waiter = queue.dequeueClaiming() { waiter.pointee.parker.wake() }
     queueLock.unlock()
@@ -80,6 +83,9 @@ public final class Cond: @unchecked Sendable {
 
   /// Wakes every waiter.
   public func broadcast() {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     queueLock.lock()
     while let waiter = queue.dequeueClaiming() { waiter.pointee.parker.wake() }
     queueLock.unlock()

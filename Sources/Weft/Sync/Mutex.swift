@@ -193,6 +193,9 @@ public final class Mutex: @unchecked Sendable {
 
   @usableFromInline @inline(never)
   func unlockSlow() -> WeftError? {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     var s = state.load(ordering: .relaxed)
     while true {
       if s & Mutex.locked == 0 { return .notOwner }

@@ -62,6 +62,9 @@ public final class Once: @unchecked Sendable {
 
   @inline(never)
   private func runSlow(deadline: Int64, context: Context?, _ body: () -> Void) -> WeftError? {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     if let context, let error = context.error { return error }
     let me = Once.callerIdentity()
     return ParkerRef.with { parker in

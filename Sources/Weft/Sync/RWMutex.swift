@@ -145,6 +145,9 @@ public final class RWMutex: @unchecked Sendable {
 
   @inline(never)
   private func runlockSlow() -> WeftError? {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     queueLock.lock()
     defer { queueLock.unlock() }
     var s = state.load(ordering: .relaxed)
@@ -255,6 +258,9 @@ public final class RWMutex: @unchecked Sendable {
 
   @inline(never)
   private func unlockSlow() -> WeftError? {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     queueLock.lock()
     defer { queueLock.unlock() }
     let s = state.load(ordering: .relaxed)

@@ -96,6 +96,9 @@ public final class Semaphore: @unchecked Sendable {
   /// .invalid for n < 0.
   public func release(_ n: Int64) -> WeftError? {
     guard n >= 0 else { return .invalid }
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     lock.lock()
     defer { lock.unlock() }
     if n > current { return .outOfRange }

@@ -73,6 +73,9 @@ public final class WaitGroup: @unchecked Sendable {
   /// whole generation, all under queueLock so no waiter counts in between.
   @inline(never)
   private func addReachingZero(_ delta: Int64) -> WeftError? {
+    // The woken may drop the last reference at once: keep self until done here.
+    let keep = Unmanaged.passUnretained(self).retain()
+    defer { keep.release() }
     queueLock.lock()
     var s = state.load(ordering: .relaxed)
     while true {

@@ -210,11 +210,14 @@ public enum Timers {
     var ran = false
     worker.firingTimers = true
     defer { worker.firingTimers = false }
-    while let timer = worker.timerHeap.min, timer.pointee.deadline <= now {
+    while let timer = worker.timerHeap.min {
+      if timer.pointee.deadline > now {
+        now = monotonicNow()  // callbacks take time: look again before stopping
+        if timer.pointee.deadline > now { break }
+      }
       worker.timerHeap.remove(timer)
       fireDue(timer, on: worker, now: now)
       ran = true
-      now = monotonicNow()
     }
     if ran { worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed) }
     return ran
@@ -270,17 +273,17 @@ public enum Timers {
   }
 }
 
-/// A binary min-heap of timers by deadline; each entry knows its index, so a
-/// stopped timer leaves in O(log n). Owner-only (the worker's thread).
+/// A 4-ary min-heap of timers by deadline (Go's timer heap shape): the
+/// deadlines sit in the heap's own array, so sifting reads no entry, and each
+/// entry knows its index, so a stopped timer leaves in O(log n). Owner-only.
 struct TimerHeap {
-  private var items: [TimerRef] = []
+  private var items: [(deadline: Int64, timer: TimerRef)] = []
 
   var count: Int { items.count }
-  var min: TimerRef? { items.first }
+  var min: TimerRef? { items.first?.timer }
 
   mutating func insert(_ timer: TimerRef) {
-    timer.pointee.heapIndex = Int32(items.count)
-    items.append(timer)
+    items.append((timer.pointee.deadline, timer))
     siftUp(items.count - 1)
   }
 
@@ -291,39 +294,45 @@ struct TimerHeap {
     let last = items.removeLast()
     guard index < items.count else { return }
     items[index] = last
-    last.pointee.heapIndex = Int32(index)
     siftDown(index)
-    siftUp(index)
+    siftUp(Int(last.timer.pointee.heapIndex))
   }
 
   private mutating func siftUp(_ start: Int) {
     var child = start
+    let moving = items[child]
     while child > 0 {
-      let parent = (child - 1) / 2
-      guard items[child].pointee.deadline < items[parent].pointee.deadline else { return }
-      swapAt(child, parent)
+      let parent = (child - 1) / 4
+      guard moving.deadline < items[parent].deadline else { break }
+      place(items[parent], at: child)
       child = parent
     }
+    place(moving, at: child)
   }
 
   private mutating func siftDown(_ start: Int) {
     var parent = start
+    let moving = items[parent]
+    let n = items.count
     while true {
-      let left = 2 * parent + 1
-      if left >= items.count { return }
-      var smallest = left
-      if left + 1 < items.count, items[left + 1].pointee.deadline < items[left].pointee.deadline {
-        smallest = left + 1
+      let first = 4 * parent + 1
+      if first >= n { break }
+      var smallest = first
+      var i = first + 1
+      while i < Swift.min(first + 4, n) {
+        if items[i].deadline < items[smallest].deadline { smallest = i }
+        i += 1
       }
-      guard items[smallest].pointee.deadline < items[parent].pointee.deadline else { return }
-      swapAt(parent, smallest)
+      guard items[smallest].deadline < moving.deadline else { break }
+      place(items[smallest], at: parent)
       parent = smallest
     }
+    place(moving, at: parent)
   }
 
-  private mutating func swapAt(_ a: Int, _ b: Int) {
-    items.swapAt(a, b)
-    items[a].pointee.heapIndex = Int32(a)
-    items[b].pointee.heapIndex = Int32(b)
+  @inline(__always)
+  private mutating func place(_ item: (deadline: Int64, timer: TimerRef), at index: Int) {
+    items[index] = item
+    item.timer.pointee.heapIndex = Int32(index)
   }
 }
