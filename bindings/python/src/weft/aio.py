@@ -88,13 +88,17 @@ class _Bridge:
             self.running = True
         if spawn_reader:
             threading.Thread(target=self._read, name="weft-asyncio", daemon=True).start()
-        rc = start(op.ctx, self.notify, tag)
-        if rc < 0:
+        failure = None
+        try:
+            rc = start(op.ctx, self.notify, tag)
+        except BaseException as exc:  # noqa: BLE001 - re-raised below
+            rc, failure = None, exc
+        if rc is None or rc < 0:
             with self.lock:
                 del self.pending[tag]
                 self.outstanding -= 1
             lib.weft_ctx_release(op.ctx)
-            raise error(rc)
+            raise failure if failure is not None else error(rc)
         if fut is not None:
             fut.add_done_callback(op.on_future_done)
         return fut

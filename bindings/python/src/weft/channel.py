@@ -72,15 +72,15 @@ class Channel(Handle):
     def send(self, value, timeout=None, ctx=None):
         """Sends value, waiting for a receiver or room. Raises Closed, Timeout
         (timeout seconds passed), Canceled (ctx ended)."""
+        h = self.handle  # before registering: a released channel leaks nothing
         buf, token = self._encode(value)
-        rc = self._send_raw(self._ref(buf), timeout, ctx)
+        rc = self._send_raw(h, self._ref(buf), timeout, ctx)
         if rc < 0:
             if token is not None:
                 _core.drop(token)
             raise error(rc)
 
-    def _send_raw(self, ref, timeout, ctx):
-        h = self.handle
+    def _send_raw(self, h, ref, timeout, ctx):
         if ctx is not None:
             if timeout is not None:
                 with ctx.with_timeout(timeout) as sub:
@@ -111,8 +111,9 @@ class Channel(Handle):
 
     def try_send(self, value):
         """Sends only if that needs no waiting; raises WouldBlock otherwise."""
+        h = self.handle
         buf, token = self._encode(value)
-        rc = lib.weft_chan_try_send(self.handle, self._ref(buf))
+        rc = lib.weft_chan_try_send(h, self._ref(buf))
         if rc < 0:
             if token is not None:
                 _core.drop(token)
@@ -134,6 +135,9 @@ class Channel(Handle):
         """Closes the channel: buffered values stay receivable, blocked senders
         and receivers get Closed. A second close raises Closed."""
         check(lib.weft_chan_close(self.handle))
+
+    def __bool__(self):  # a channel is truthy even when empty (len 0)
+        return True
 
     def __len__(self):
         return check(lib.weft_chan_len(self.handle))
@@ -263,13 +267,18 @@ class _SelectCall:
             ch = case.chan
             buf = token = None
             if ch is not None:
+                try:
+                    handle = ch.handle
+                except BaseException:
+                    self.drop_tokens()
+                    raise
                 if case.op == _ffi.CASE_SEND:
                     buf, token = ch._encode(case.value)
                 else:
                     buf = ch._out()
             self.bufs.append(buf)
             self.tokens.append(token)
-            self.array[i].chan = None if ch is None else ch.handle
+            self.array[i].chan = None if ch is None else handle
             self.array[i].op = case.op
             self.array[i].elem = None if buf is None else ctypes.addressof(buf)
         self.n = n
