@@ -45,8 +45,13 @@ def native_lib(tmp_path_factory):
         "  weft_chan_close(ch);\n"
         "  weft_chan_release(ch);\n"
         "}\n"
-        "/* arg: a weft wg; sleeps 1 ms in the task, then done. */\n"
-        "void nap(void *arg) { weft_sleep_ns(1000000); weft_wg_done(arg); }\n")
+        "/* arg: a weft wg reference (retained for this task): sleeps 1 ms,\n"
+        " * done, then drops the task's reference (the waiter may be gone). */\n"
+        "void nap(void *arg) {\n"
+        "  weft_sleep_ns(1000000);\n"
+        "  weft_wg_done(arg);\n"
+        "  weft_wg_release(arg);\n"
+        "}\n")
     so = d / "libbodies.so"
     lib = os.environ.get("WEFT_LIB") or weft.LIB_PATH
     r = subprocess.run([cc, "-shared", "-fPIC", "-O1", "-I", os.path.join(REPO, "include"),

@@ -28,7 +28,9 @@ def test_timeout_and_deadline():
     assert isinstance(ctx.wait(), weft.Timeout)
     assert time.monotonic() - t0 >= 0.015
     d = weft.with_deadline(weft.now_ns() + 10_000_000)
-    d.done().recv(timeout=5) if d.done() else None
+    assert d.done()  # truthy although empty
+    with pytest.raises(weft.Closed):
+        d.done().recv(timeout=5)
     assert isinstance(d.err, weft.Timeout)
     assert weft.background().deadline_ns is None
 
@@ -112,8 +114,12 @@ def test_go_future_and_native(native_lib):
     wg = weft.WaitGroup()
     wg.add(50)
     nap = ctypes.cast(native_lib.nap, ctypes.c_void_p).value
-    for i in range(50):
-        weft.go_native(nap, wg.handle, name="nap") if i % 2 else weft.go_native(nap, wg.handle)
+    retain = weft._ffi.lib.weft_wg_retain
+    for i in range(50):  # each task owns a reference: done() may run after wait returned
+        if i % 2:
+            weft.go_native(nap, retain(wg.handle), name="nap")
+        else:
+            weft.go_native(nap, retain(wg.handle))
     wg.wait(timeout=10)
     with pytest.raises(weft.InvalidArgument):
         weft.go_native(0)
