@@ -209,3 +209,22 @@ def test_reader_thread_goes_idle():
             break
         time.sleep(0.05)
     assert not any(t.name == "weft-asyncio" for t in threading.enumerate())
+
+
+def test_bridges_die_with_their_loops():
+    import gc
+    from weft import aio
+
+    async def one():
+        ch = weft.Channel(1)
+        await ch.send_async(1)
+        return await ch.recv_async()
+    for _ in range(5):
+        assert run(one()) == 1
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # readers exit after a second idle
+        gc.collect()
+        if aio.live_bridges() == 0:
+            break
+        time.sleep(0.1)
+    assert aio.live_bridges() == 0

@@ -128,6 +128,8 @@ def test_go_future_and_native(native_lib):
 
 
 def test_stats_and_version():
+    import asyncio
+    asyncio.run(weft.Channel(1).send_async(1))  # a task ran: the runtime is started
     s = weft.stats()
     assert s["workers"] >= 1 and len(s["runq_len"]) == s["workers"]
     assert weft.version() == "0.1.0"

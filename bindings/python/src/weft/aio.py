@@ -47,7 +47,9 @@ class _Op:
 
 class _Bridge:
     def __init__(self, loop):
-        self.loop = loop
+        # Weakly: _bridges is keyed weakly by the loop, a strong reference here
+        # would keep every closed loop (and its bridge) alive.
+        self._loop = weakref.ref(loop)
         out = c_void_p()
         rc = lib.weft_chan_make(_ffi.ctypes.sizeof(_ffi.weft_completion), NOTIFY_CAPACITY, byref(out))
         if rc < 0:
@@ -78,7 +80,7 @@ class _Bridge:
             rc = lib.weft_ctx_with_cancel(parent, byref(op_ctx))
         if rc < 0:
             raise error(rc)
-        fut = self.loop.create_future() if future else None
+        fut = self._loop().create_future() if future else None
         op = _Op(fut, op_ctx.value, finish, undo, keep)
         tag = next(self.tags)
         with self.lock:
@@ -127,10 +129,14 @@ class _Bridge:
             items = [(buf[i].tag, buf[i].result) for i in range(n)]
             with self.lock:
                 self.outstanding -= n
+            loop = self._loop()
             try:
-                self.loop.call_soon_threadsafe(self._dispatch, items)
+                if loop is None:
+                    raise RuntimeError("loop gone")
+                loop.call_soon_threadsafe(self._dispatch, items)
             except RuntimeError:  # the loop is closed: nobody awaits these
                 self._dispatch(items, dead=True)
+            del loop
 
     # ------------------------------------------------------------ loop thread
 
@@ -158,6 +164,12 @@ class _Bridge:
 
 _bridges = weakref.WeakKeyDictionary()
 _bridges_lock = threading.Lock()
+
+
+def live_bridges():
+    """How many event loops have a bridge (for leak checks)."""
+    with _bridges_lock:
+        return len(_bridges)
 
 
 def bridge(loop=None):
