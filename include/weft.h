@@ -426,6 +426,61 @@ typedef struct weft_job {
 int64_t weft_collect(weft_ctx_t *ctx, const weft_job *jobs, size_t n,
                      size_t value_size, void *values, int *errs, int64_t limit);
 
+/* ------------------------------------------------------ async completions */
+
+/* For event loops that must never block (the Python binding's asyncio bridge):
+ * each *_async call starts a blocking operation and returns at once. The
+ * runtime spawns a task that performs the operation exactly as the blocking
+ * call would, then sends one weft_completion {tag, result} on notify, a channel
+ * the caller made with elem_size == sizeof(weft_completion) (WEFT_EINVAL
+ * otherwise); result is what the blocking call would have returned.
+ *  - Returns 0 once the operation is started: exactly one completion follows
+ *    (unless notify is closed, or the runtime shuts down, before it is sent).
+ *    A negative code means nothing was started and no completion will come.
+ *  - The completion is sent with a blocking send: while notify is full the
+ *    operation's task parks (the caller never blocks). Size notify generously
+ *    or keep reading it.
+ *  - ctx (NULL: none) cancels the operation: result WEFT_ECANCELED or
+ *    WEFT_ETIMEDOUT, and the operation did not happen (nothing received or
+ *    sent, no lock or units held). A completion with result 0 means it did
+ *    happen, even if ctx was canceled meanwhile.
+ *  - Handles (ch, wg, mu, sem, ctx, notify, the channels in cases) are retained
+ *    by the operation: the caller may release them at once. Buffers (out, elem,
+ *    cases) are the caller's: they must stay valid and untouched until the
+ *    completion arrives.
+ * Blocks: no (all of them). */
+typedef struct weft_completion {
+  uint64_t tag;     /* the caller's tag, passed through */
+  int32_t result;   /* the blocking call's return value */
+  int32_t reserved; /* 0 */
+} weft_completion;
+
+/* weft_chan_recv_ctx into out (NULL discards), asynchronously. */
+int weft_chan_recv_async(weft_chan_t *ch, void *out, weft_ctx_t *ctx,
+                         weft_chan_t *notify, uint64_t tag);
+/* weft_chan_send_ctx of the elem_size bytes at elem, asynchronously. */
+int weft_chan_send_async(weft_chan_t *ch, const void *elem, weft_ctx_t *ctx,
+                         weft_chan_t *notify, uint64_t tag);
+/* weft_select_ctx over cases[0..n) (n > 0, no default), asynchronously: result
+ * is the index of the case that fired (its result field is set) or a negative
+ * code. */
+int weft_select_async(weft_case *cases, size_t n, weft_ctx_t *ctx,
+                      weft_chan_t *notify, uint64_t tag);
+/* weft_wg_wait_ctx, asynchronously. */
+int weft_wg_wait_async(weft_wg_t *wg, weft_ctx_t *ctx, weft_chan_t *notify,
+                       uint64_t tag);
+/* weft_mutex_lock_ctx, asynchronously: result 0 means the lock is held (by
+ * whoever owns the completion; unlock it even if no longer wanted). */
+int weft_mutex_lock_async(weft_mutex_t *mu, weft_ctx_t *ctx, weft_chan_t *notify,
+                          uint64_t tag);
+/* weft_sem_acquire_ctx of n units, asynchronously. */
+int weft_sem_acquire_async(weft_sem_t *sem, int64_t n, weft_ctx_t *ctx,
+                           weft_chan_t *notify, uint64_t tag);
+/* weft_ctx_wait, asynchronously: completes with weft_ctx_err(ctx) once ctx is
+ * done. WEFT_EDEADLK at once for a context that can never be done; to stop
+ * waiting early, wait on a weft_ctx_with_cancel child and cancel that. */
+int weft_ctx_wait_async(weft_ctx_t *ctx, weft_chan_t *notify, uint64_t tag);
+
 #ifdef __cplusplus
 }
 #endif
