@@ -37,12 +37,14 @@ public struct Parker: ~Copyable {
 
   let claim = Atomic<Int>(Parker.unclaimed)
   let task: TaskRef?
-  let signal: ThreadSignal?
+  /// The blocked thread's signal. Unretained: signals are never freed (see
+  /// ThreadSignal), because a waker still inside post() may outlive the thread.
+  let signal: Unmanaged<ThreadSignal>?
   /// The context whose cancellation claims this parker, if any (retained by the
   /// caller for the duration of the call).
   var cancelSource: UnsafeMutableRawPointer? = nil
 
-  init(task: TaskRef?, signal: ThreadSignal?) {
+  init(task: TaskRef?, signal: Unmanaged<ThreadSignal>?) {
     self.task = task
     self.signal = signal
   }
@@ -72,7 +74,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
       // after this store, so release ordering is enough.
       task.pointee.state.store(TaskRecord.parking, ordering: .releasing)
     } else {
-      pointee.signal!.reset()
+      pointee.signal!._withUnsafeGuaranteedRef { $0.reset() }
     }
   }
 
@@ -100,7 +102,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
     if let task = pointee.task {
       Scheduler.unpark(task)
     } else {
-      pointee.signal!.post()
+      pointee.signal!._withUnsafeGuaranteedRef { $0.post() }
     }
   }
 
@@ -120,7 +122,9 @@ extension UnsafeMutablePointer where Pointee == Parker {
       task.pointee.parker = nil
       if let timer { Timers.cancel(timer) }
     } else {
-      pointee.signal!.wait(deadline: deadline) { self.tryClaim(Parker.timedOut) }
+      pointee.signal!._withUnsafeGuaranteedRef { signal in
+        signal.wait(deadline: deadline) { self.tryClaim(Parker.timedOut) }
+      }
     }
     return claimed
   }
@@ -156,25 +160,31 @@ public final class ThreadSignal: @unchecked Sendable {
     pthread_condattr_destroy(&attr)
   }
 
-  deinit {
-    pthread_cond_destroy(&cond)
-    pthread_mutex_destroy(&mutex)
-  }
-
+  /// The calling thread's signal lives in a thread-specific slot; when the
+  /// thread ends it goes to `spare` for the next new thread instead of being
+  /// freed: a waker can still be inside post() (after storing `posted`, which
+  /// already let the thread return and exit), so a signal's memory must stay
+  /// valid forever. At most one signal per thread alive at once is ever made.
   private static let key: pthread_key_t = {
     var key = pthread_key_t()
     pthread_key_create(&key) { raw in
-      if let raw { Unmanaged<ThreadSignal>.fromOpaque(raw).release() }
+      guard let raw else { return }
+      ThreadSignal.spareLock.lock()
+      ThreadSignal.spare.append(Unmanaged<ThreadSignal>.fromOpaque(raw))
+      ThreadSignal.spareLock.unlock()
     }
     return key
   }()
+  private static let spareLock = SpinLock()
+  nonisolated(unsafe) private static var spare: [Unmanaged<ThreadSignal>] = []
 
-  static func forCurrentThread() -> ThreadSignal {
-    if let raw = pthread_getspecific(key) {
-      return Unmanaged<ThreadSignal>.fromOpaque(raw).takeUnretainedValue()
-    }
-    let signal = ThreadSignal()
-    pthread_setspecific(key, Unmanaged.passRetained(signal).toOpaque())
+  static func forCurrentThread() -> Unmanaged<ThreadSignal> {
+    if let raw = pthread_getspecific(key) { return Unmanaged<ThreadSignal>.fromOpaque(raw) }
+    spareLock.lock()
+    let reused = spare.popLast()
+    spareLock.unlock()
+    let signal = reused ?? Unmanaged.passRetained(ThreadSignal())
+    pthread_setspecific(key, signal.toOpaque())
     return signal
   }
 
