@@ -5,9 +5,11 @@ import Synchronization
 
 /// A worker: one OS thread, one libuv loop, one local run queue.
 ///
-/// The thread's own stack is the scheduler context (`g0`): a task switches back to
-/// it to park, yield or exit, and g0 finishes that transition (`post`) once the
-/// task's stack is no longer in use — only then may another worker run the task.
+/// A task that parks, yields or exits switches straight to the next local task,
+/// or to the thread's own stack (`g0`, the scheduling loop) when there is none;
+/// whoever runs next completes the transition (`finishSwitch`: the `post` action
+/// for `previous`) once the old stack is no longer in use — only then may another
+/// worker run that task.
 ///
 /// Ownership: `current`, `post`, the caches and the libuv loop belong to the
 /// worker's thread. Other threads touch only `queue` (steal), `runnext` (an idle
@@ -23,6 +25,7 @@ final class Worker: @unchecked Sendable {
   /// never freed while workers run).
   @inline(__always)
   func withRuntime<R>(_ body: (Runtime) -> R) -> R { runtimeRef._withUnsafeGuaranteedRef(body) }
+
   let index: Int
   let loop: UnsafeMutablePointer<uv_loop_t>
   let wakeup: UnsafeMutablePointer<uv_async_t>
