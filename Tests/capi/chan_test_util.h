@@ -1,6 +1,6 @@
 /* Helpers shared by the channel, select and timer tests: run a function in a
  * task or on a plain thread, and wait for a group of them through a channel
- * (no WaitGroup on this branch). */
+ * (so these tests depend on channels alone, not on WaitGroup). */
 #ifndef WEFT_CHAN_TEST_UTIL_H
 #define WEFT_CHAN_TEST_UTIL_H
 
