@@ -145,6 +145,10 @@ typedef struct weft_stats {
   uint64_t steals;          /* tasks taken from another worker's queue */
   uint64_t timers_pending;
   uint32_t runq_len[WEFT_STATS_MAX_WORKERS]; /* per worker */
+  /* 1 when tasks are alive, every one is parked, no timer is pending and nothing
+   * is queued: nothing inside the runtime can wake them any more (a plain thread
+   * or a signal still can). Go's "all goroutines are asleep - deadlock!". */
+  uint32_t deadlocked;
 } weft_stats;
 
 /* Fills *out (out->size must be set). Blocks: no. */

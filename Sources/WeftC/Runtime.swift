@@ -46,10 +46,16 @@ import Weft
 
 @c public func weft_now_ns() -> Int64 { monotonicNow() }
 
+/// The size of weft_stats in version 0.1.0, before `deadlocked`: callers built
+/// against that header still get every field they know of.
+private let statsSizeV1 = MemoryLayout<weft_stats>.offset(of: \weft_stats.deadlocked)!
+
 @c public func weft_stats_get(_ out: UnsafeMutablePointer<weft_stats>?) -> Int32 {
-  guard let out, out.pointee.size >= MemoryLayout<weft_stats>.size else { return WeftError.invalid.code }
+  guard let out else { return WeftError.invalid.code }
+  let callerSize = out.pointee.size
+  guard callerSize >= statsSizeV1 else { return WeftError.invalid.code }
   var stats = weft_stats()
-  stats.size = MemoryLayout<weft_stats>.size
+  stats.size = min(callerSize, MemoryLayout<weft_stats>.size)
   if let snapshot = RuntimeStats.snapshot() {
     stats.workers = UInt32(snapshot.workers)
     stats.tasks_live = snapshot.tasksLive
@@ -59,6 +65,7 @@ import Weft
     stats.switches = snapshot.switches
     stats.steals = snapshot.steals
     stats.timers_pending = snapshot.timersPending
+    stats.deadlocked = snapshot.deadlocked ? 1 : 0
     withUnsafeMutableBytes(of: &stats.runq_len) { raw in
       let lengths = raw.bindMemory(to: UInt32.self)
       for (i, length) in snapshot.runQueueLengths.prefix(lengths.count).enumerated() {
@@ -66,7 +73,10 @@ import Weft
       }
     }
   }
-  out.pointee = stats
+  withUnsafeBytes(of: &stats) { bytes in
+    UnsafeMutableRawPointer(out).copyMemory(
+      from: bytes.baseAddress!, byteCount: min(callerSize, MemoryLayout<weft_stats>.size))
+  }
   return 0
 }
 

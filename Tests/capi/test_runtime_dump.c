@@ -3,6 +3,7 @@
 #include "check.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -38,6 +39,16 @@ int main(void) {
   CHECK(st.tasks_live == 4);
   CHECK(st.tasks_parked == 4);
   CHECK(st.timers_pending >= 1);
+  CHECK(st.deadlocked == 0); /* the napper's timer can still wake it */
+  /* A caller built against an older, smaller weft_stats still works. */
+  struct { weft_stats s; char guard[16]; } old;
+  memset(&old, 0x5a, sizeof old);
+  old.s.size = offsetof(weft_stats, deadlocked);
+  CHECK_OK(weft_stats_get(&old.s));
+  CHECK(old.s.size == offsetof(weft_stats, deadlocked) && old.s.tasks_live == 4);
+  CHECK(((unsigned char *)&old.s)[offsetof(weft_stats, deadlocked)] == 0x5a); /* untouched */
+  old.s.size = offsetof(weft_stats, runq_len); /* too small to be any version */
+  CHECK_CODE(weft_stats_get(&old.s), WEFT_EINVAL);
   CHECK(st.workers >= 1 && st.workers <= WEFT_STATS_MAX_WORKERS);
 
   FILE *f = tmpfile();
@@ -54,13 +65,20 @@ int main(void) {
   CHECK(listeners == 3);
   CHECK(strstr(text, "'napper': parked on sleep") != NULL);
 
-  CHECK_OK(weft_chan_close(never)); /* wakes the listeners */
+  /* Once the napper is gone, nothing in the runtime can wake the listeners. */
+  for (int i = 0; i < 1000 && !st.deadlocked; i++) {
+    weft_sleep_ns(1000000);
+    CHECK_OK(weft_stats_get(&st));
+  }
+  CHECK(st.deadlocked == 1 && st.tasks_live == 3);
+
+  CHECK_OK(weft_chan_close(never)); /* the main thread can: wakes the listeners */
   for (int i = 0; i < 1000; i++) {
     CHECK_OK(weft_stats_get(&st));
     if (st.tasks_live == 0) break;
     weft_sleep_ns(1000000);
   }
-  CHECK(st.tasks_live == 0 && st.tasks_parked == 0);
+  CHECK(st.tasks_live == 0 && st.tasks_parked == 0 && st.deadlocked == 0);
   CHECK_OK(weft_chan_release(never));
   CHECK_OK(weft_shutdown());
   return 0;

@@ -12,6 +12,9 @@ public struct RuntimeStats: Sendable {
   public var steals: UInt64 = 0
   public var timersPending: UInt64 = 0
   public var runQueueLengths: [Int] = []
+  /// Tasks alive, all parked, no timer pending, nothing queued: only something
+  /// outside the runtime (a plain thread, a signal) could still wake them.
+  public var deadlocked = false
 
   /// nil before the runtime started.
   public static func snapshot() -> RuntimeStats? {
@@ -35,6 +38,9 @@ public struct RuntimeStats: Sendable {
     stats.tasksLive = UInt64(runtime.liveTasks)
     stats.tasksParked = parks > unparks ? parks - unparks : 0
     stats.timersPending = UInt64(max(0, timers))
+    let queued = stats.runQueueLengths.reduce(0, +) + runtime.globalQueue.count.load(ordering: .relaxed)
+    stats.deadlocked =
+      stats.tasksLive > 0 && stats.tasksParked == stats.tasksLive && stats.timersPending == 0 && queued == 0
     return stats
   }
 

@@ -52,7 +52,8 @@ class weft_stats(Structure):
     _fields_ = [("size", c_size_t), ("workers", c_uint32), ("tasks_live", c_uint64),
                 ("tasks_parked", c_uint64), ("tasks_spawned", c_uint64),
                 ("tasks_finished", c_uint64), ("switches", c_uint64), ("steals", c_uint64),
-                ("timers_pending", c_uint64), ("runq_len", c_uint32 * STATS_MAX_WORKERS)]
+                ("timers_pending", c_uint64), ("runq_len", c_uint32 * STATS_MAX_WORKERS),
+                ("deadlocked", c_uint32)]
 
 
 class weft_chan_opts(Structure):
