@@ -124,22 +124,41 @@ public final class RWMutex: @unchecked Sendable {
         if done { break }
         s = now
       }
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        readers.enqueue(w)
-        queueLock.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "rwmutex rlock")
-        if claim == w.pointee.caseIndex {
-          _ = state.load(ordering: .acquiring)
-          return nil
+      return parkQueued(writer: false, parker, deadline: deadline, context: context)
+    }
+  }
+
+  /// Queues the caller as a reader or a writer and parks (called with queueLock
+  /// held and the waiting bit set; returns with it released): nil once the lock
+  /// was handed over, else the error after leaving the queue.
+  private func parkQueued(
+    writer: Bool, _ parker: ParkerRef, deadline: Int64, context: Context?
+  ) -> WeftError? {
+    parker.prepare()
+    var waiter = Waiter(parker: parker)
+    return withUnsafeMutablePointer(to: &waiter) { w in
+      if writer { writers.enqueue(w) } else { readers.enqueue(w) }
+      queueLock.unlock()
+      let claim = parker.park(
+        deadline: deadline, context: context, reason: writer ? "rwmutex lock" : "rwmutex rlock")
+      if claim == w.pointee.caseIndex {
+        _ = state.load(ordering: .acquiring)
+        return nil
+      }
+      queueLock.lock()
+      if writer {
+        writers.remove(w)
+        if writers.isEmpty {
+          // The last writer left: readers queued behind it may go now.
+          let s = state.bitwiseAnd(~RWMutex.writerWaiting, ordering: .relaxed).newValue
+          if s & RWMutex.writerLocked == 0 { grantReaders() }
         }
-        queueLock.lock()
+      } else {
         readers.remove(w)
         if readers.isEmpty { state.bitwiseAnd(~RWMutex.readerWaiting, ordering: .relaxed) }
-        queueLock.unlock()
-        return Parker.error(forClaim: claim, context: context) ?? .canceled
       }
+      queueLock.unlock()
+      return Parker.error(forClaim: claim, context: context) ?? .canceled
     }
   }
 
@@ -233,26 +252,7 @@ public final class RWMutex: @unchecked Sendable {
         if done { break }
         s = now
       }
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        writers.enqueue(w)
-        queueLock.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "rwmutex lock")
-        if claim == w.pointee.caseIndex {
-          _ = state.load(ordering: .acquiring)
-          return nil
-        }
-        queueLock.lock()
-        writers.remove(w)
-        if writers.isEmpty {
-          // The last writer left: readers queued behind it may go now.
-          let s = state.bitwiseAnd(~RWMutex.writerWaiting, ordering: .relaxed).newValue
-          if s & RWMutex.writerLocked == 0 { grantReaders() }
-        }
-        queueLock.unlock()
-        return Parker.error(forClaim: claim, context: context) ?? .canceled
-      }
+      return parkQueued(writer: true, parker, deadline: deadline, context: context)
     }
   }
 
