@@ -1,4 +1,7 @@
+#define _GNU_SOURCE
 #include "cweft_coro.h"
+
+#include <pthread.h>
 
 #include <stdint.h>
 
@@ -19,6 +22,7 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
                                     size_t size);
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
                                      size_t *size_old);
+void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #endif
 
 /* Implemented in switch_x86_64.S / switch_aarch64.S. */
@@ -34,6 +38,11 @@ void cweft_tls_set(void *value) { tls_slot = value; }
 
 void cweft_context_make(cweft_context *ctx, void *bottom, size_t size,
                         cweft_entry entry, void *arg) {
+#ifdef CWEFT_ASAN
+  /* A reused stack still carries the redzones of frames its last task never
+   * returned from. */
+  __asan_unpoison_memory_region(bottom, size);
+#endif
   uintptr_t top = ((uintptr_t)bottom + size) & ~(uintptr_t)15;
   void **sp = (void **)top;
 #if defined(__x86_64__)
@@ -62,6 +71,24 @@ void cweft_context_make(cweft_context *ctx, void *bottom, size_t size,
   ctx->stack_bottom = bottom;
   ctx->stack_size = size;
   ctx->fake_stack = 0;
+}
+
+void cweft_context_init_thread(cweft_context *ctx) {
+  pthread_attr_t attr;
+  void *bottom = 0;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getstack(&attr, &bottom, &size);
+    pthread_attr_destroy(&attr);
+  }
+  ctx->stack_bottom = bottom;
+  ctx->stack_size = size;
+}
+
+void cweft_context_started(void) {
+#ifdef CWEFT_ASAN
+  __sanitizer_finish_switch_fiber(0, 0, 0);
+#endif
 }
 
 void cweft_context_switch(cweft_context *from, cweft_context *to) {

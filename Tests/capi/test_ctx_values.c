@@ -3,6 +3,11 @@
  * freed (after the last reference, including children's). */
 #include "check.h"
 
+/* Distinct objects: string literals need not be (the comparison is by address). */
+static char v_c1k1[] = "c1k1";
+static char v_c2k2[] = "c2k2";
+static char v_c4k1[] = "c4k1";
+
 #include <stdatomic.h>
 
 static int k1, k2, k3;
@@ -15,17 +20,17 @@ static void dtor(void *v) {
 int main(void) {
   weft_ctx_t *c1, *c2, *c3, *c4;
   CHECK(weft_ctx_value(NULL, &k1) == NULL);
-  CHECK_OK(weft_ctx_with_value(NULL, &k1, (void *)"c1k1", NULL, &c1));
-  CHECK(weft_ctx_value(c1, &k1) == (void *)"c1k1");
+  CHECK_OK(weft_ctx_with_value(NULL, &k1, (void *)v_c1k1, NULL, &c1));
+  CHECK(weft_ctx_value(c1, &k1) == (void *)v_c1k1);
   CHECK(weft_ctx_value(c1, &k2) == NULL);
-  CHECK_OK(weft_ctx_with_value(c1, &k2, (void *)"c2k2", NULL, &c2));
-  CHECK(weft_ctx_value(c2, &k1) == (void *)"c1k1");
-  CHECK(weft_ctx_value(c2, &k2) == (void *)"c2k2");
+  CHECK_OK(weft_ctx_with_value(c1, &k2, (void *)v_c2k2, NULL, &c2));
+  CHECK(weft_ctx_value(c2, &k1) == (void *)v_c1k1);
+  CHECK(weft_ctx_value(c2, &k2) == (void *)v_c2k2);
   CHECK_OK(weft_ctx_with_cancel(c2, &c3));
-  CHECK_OK(weft_ctx_with_value(c3, &k1, (void *)"c4k1", NULL, &c4));
-  CHECK(weft_ctx_value(c4, &k1) == (void *)"c4k1");
-  CHECK(weft_ctx_value(c4, &k2) == (void *)"c2k2");
-  CHECK(weft_ctx_value(c3, &k1) == (void *)"c1k1");
+  CHECK_OK(weft_ctx_with_value(c3, &k1, (void *)v_c4k1, NULL, &c4));
+  CHECK(weft_ctx_value(c4, &k1) == (void *)v_c4k1);
+  CHECK(weft_ctx_value(c4, &k2) == (void *)v_c2k2);
+  CHECK(weft_ctx_value(c3, &k1) == (void *)v_c1k1);
   CHECK(weft_ctx_value(c4, &k3) == NULL);
   /* the destructor runs when the last reference (here: a child) goes */
   weft_ctx_t *owner, *child;

@@ -35,10 +35,15 @@ int main(void) {
   while (atomic_load(&in_task_result) == 1) weft_sleep_ns(1000000);
   CHECK(atomic_load(&in_task_result) == WEFT_EDEADLK);
 
-  for (int i = 0; i < 100; i++) CHECK_OK(weft_go(slow, NULL));
   weft_chan_t *never;
   CHECK_OK(weft_chan_make(sizeof(int), 0, &never));
   CHECK_OK(weft_go(stuck, never));
+  weft_stats st = {.size = sizeof st};
+  do { /* parked before shutdown begins (else its receive would be refused) */
+    weft_sleep_ns(1000000);
+    CHECK_OK(weft_stats_get(&st));
+  } while (st.tasks_parked < 1);
+  for (int i = 0; i < 100; i++) CHECK_OK(weft_go(slow, NULL));
   weft_sleep_ns(5 * 1000000);
 
   int64_t start = weft_now_ns();

@@ -26,6 +26,14 @@ void cweft_context_make(cweft_context *ctx, void *bottom, size_t size,
  * with them. */
 void cweft_context_switch(cweft_context *from, cweft_context *to);
 
+/* Describes the calling thread's own stack in ctx (a worker's scheduler context),
+ * so the sanitizers know where a switch back to it lands. */
+void cweft_context_init_thread(cweft_context *ctx);
+
+/* The first thing a new context does (before entry's body): completes the
+ * sanitizer's view of the switch that started it. A no-op without ASan. */
+void cweft_context_started(void);
+
 /* The calling thread's slot (the current worker). Out of line on purpose: a
  * task can resume on another thread, so no caller may cache the address. */
 void *cweft_tls_get(void);

@@ -231,6 +231,7 @@ final class Worker: @unchecked Sendable {
   func run() {
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
     cweft_overflow_thread_init()
+    cweft_context_init_thread(g0)
     while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
       if let first = timerHeap.min, first.pointee.deadline <= monotonicNow() {

@@ -54,6 +54,7 @@ public struct TaskRecord: ~Copyable {
 /// Where a task's body starts: runs the entry, then hands the record back to the
 /// worker for recycling (never returns).
 let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+  cweft_context_started()
   let task = raw!.assumingMemoryBound(to: TaskRecord.self)
   _ = Scheduler.withCurrentWorker { $0.finishSwitch() }  // we may have been switched to directly
   task.pointee.entry?(task.pointee.arg)
