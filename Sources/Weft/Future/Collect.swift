@@ -120,7 +120,7 @@ extension Future {
         continue
       }
       // Wait for a job to finish (or ctx to end).
-      _ = ParkerRef.with { parker in
+      ParkerRef.with { parker in
         parker.prepare()
         var waiter = Waiter(parker: parker)
         withUnsafeMutablePointer(to: &waiter) { waiter in

@@ -163,7 +163,7 @@ public final class Runtime: @unchecked Sendable {
     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
     _ stackSize: Int, _ name: UnsafePointer<CChar>?
   ) -> WeftError? {
-    let local = Scheduler.withCurrentWorker { worker in
+    let onWorker: Void? = Scheduler.withCurrentWorker { worker in
       let task = worker.recordCache.popLast() ?? takeRecord()
       prepare(task, entry, arg, stackSize, name)
       Worker.bump(worker.spawned)
@@ -171,7 +171,7 @@ public final class Runtime: @unchecked Sendable {
       // Go's newproc does the same: a new task may be work for an idle worker.
       wakeIdleWorkerIfNeeded()
     }
-    if local == nil {
+    if onWorker == nil {
       let task = takeRecord()
       prepare(task, entry, arg, stackSize, name)
       foreignSpawned.add(1, ordering: .relaxed)

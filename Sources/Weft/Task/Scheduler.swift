@@ -71,7 +71,7 @@ public enum Scheduler {
   /// Queues a runnable task: on this worker's runnext when called from a worker,
   /// else on the global queue with a wake-up.
   static func ready(_ task: TaskRef) {
-    let onWorker = withCurrentWorker { worker in
+    let onWorker: Void? = withCurrentWorker { worker in
       Worker.bump(worker.unparks)
       if worker.firingTimers { worker.pushDue(task) } else { worker.pushRunnext(task) }
     }
