@@ -16,6 +16,9 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define CWEFT_ASAN 1
 #endif
+#if defined(__SANITIZE_THREAD__)
+#define CWEFT_TSAN 1
+#endif
 
 #ifdef CWEFT_ASAN
 void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
@@ -23,6 +26,13 @@ void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
 void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
                                      size_t *size_old);
 void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
+#endif
+
+#ifdef CWEFT_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
 #endif
 
 /* Implemented in switch_x86_64.S / switch_aarch64.S. */
@@ -70,7 +80,13 @@ void cweft_context_make(cweft_context *ctx, void *bottom, size_t size,
   ctx->sp = sp;
   ctx->stack_bottom = bottom;
   ctx->stack_size = size;
-  ctx->fake_stack = 0;
+#ifdef CWEFT_TSAN
+  /* A record's context is made again for every task that reuses it. */
+  if (ctx->sanitizer) __tsan_destroy_fiber(ctx->sanitizer);
+  ctx->sanitizer = __tsan_create_fiber(0);
+#else
+  ctx->sanitizer = 0;
+#endif
 }
 
 void cweft_context_init_thread(cweft_context *ctx) {
@@ -83,6 +99,9 @@ void cweft_context_init_thread(cweft_context *ctx) {
   }
   ctx->stack_bottom = bottom;
   ctx->stack_size = size;
+#ifdef CWEFT_TSAN
+  ctx->sanitizer = __tsan_get_current_fiber();
+#endif
 }
 
 void cweft_context_started(void) {
@@ -93,10 +112,13 @@ void cweft_context_started(void) {
 
 void cweft_context_switch(cweft_context *from, cweft_context *to) {
 #ifdef CWEFT_ASAN
-  __sanitizer_start_switch_fiber(&from->fake_stack, to->stack_bottom, to->stack_size);
+  __sanitizer_start_switch_fiber(&from->sanitizer, to->stack_bottom, to->stack_size);
+#endif
+#ifdef CWEFT_TSAN
+  __tsan_switch_to_fiber(to->sanitizer, 0);
 #endif
   cweft_switch_raw(&from->sp, to->sp);
 #ifdef CWEFT_ASAN
-  __sanitizer_finish_switch_fiber(from->fake_stack, 0, 0);
+  __sanitizer_finish_switch_fiber(from->sanitizer, 0, 0);
 #endif
 }

@@ -11,7 +11,9 @@ typedef struct cweft_context {
   void *sp;
   const void *stack_bottom;
   size_t stack_size;
-  void *fake_stack; /* AddressSanitizer's per-fiber state */
+  /* The sanitizer's per-context state: ASan's fake stack, or TSan's fiber (the
+   * two sanitizers never run together). */
+  void *sanitizer;
 } cweft_context;
 
 typedef void (*cweft_entry)(void *arg);

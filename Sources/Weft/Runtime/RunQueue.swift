@@ -3,45 +3,55 @@ import Synchronization
 /// A FIFO of runnable tasks linked through `TaskRecord.next`, under a lock: the
 /// global injection queue (pushed by plain threads and by full local queues).
 /// `count` is readable without the lock so idle workers can look for work
-/// cheaply. Stored inline (a `var` of the runtime, mutated in place by several
-/// threads under `lock`) so that reaching it costs no reference counting.
+/// cheaply. The ends live in their own allocation and every method is
+/// non-mutating: the queue is a `let` of the runtime that many threads use at
+/// once, each touching the ends only under `lock`.
 struct RunQueue: ~Copyable {
+  private struct Ends {
+    var head: TaskRef? = nil
+    var tail: TaskRef? = nil
+  }
+
   private let lock = SpinLock()
-  private var head: TaskRef? = nil
-  private var tail: TaskRef? = nil
+  private let ends: UnsafeMutablePointer<Ends>
   let count = Atomic<Int>(0)
+
+  init() {
+    ends = .allocate(capacity: 1)
+    ends.initialize(to: Ends())
+  }
 
   var isEmpty: Bool { count.load(ordering: .sequentiallyConsistent) == 0 }
 
-  mutating func push(_ task: TaskRef) {
+  func push(_ task: TaskRef) {
     task.pointee.next = nil
     lock.lock()
-    if let tail { tail.pointee.next = task } else { head = task }
-    tail = task
+    if let tail = ends.pointee.tail { tail.pointee.next = task } else { ends.pointee.head = task }
+    ends.pointee.tail = task
     count.add(1, ordering: .sequentiallyConsistent)
     lock.unlock()
   }
 
   /// Appends a chain of tasks already linked through `next` (nil-terminated).
-  mutating func pushChain(_ first: TaskRef, count: Int) {
+  func pushChain(_ first: TaskRef, count: Int) {
     var last = first
     while let next = last.pointee.next { last = next }
     lock.lock()
-    if let tail { tail.pointee.next = first } else { head = first }
-    tail = last
+    if let tail = ends.pointee.tail { tail.pointee.next = first } else { ends.pointee.head = first }
+    ends.pointee.tail = last
     self.count.add(count, ordering: .sequentiallyConsistent)
     lock.unlock()
   }
 
-  mutating func pop() -> TaskRef? {
+  func pop() -> TaskRef? {
     if isEmpty { return nil }
     lock.lock()
-    guard let task = head else {
+    guard let task = ends.pointee.head else {
       lock.unlock()
       return nil
     }
-    head = task.pointee.next
-    if head == nil { tail = nil }
+    ends.pointee.head = task.pointee.next
+    if ends.pointee.head == nil { ends.pointee.tail = nil }
     count.subtract(1, ordering: .relaxed)
     lock.unlock()
     task.pointee.next = nil

@@ -22,7 +22,7 @@ public final class Runtime: @unchecked Sendable {
 
   let config: RuntimeConfig
   private(set) var workers: [Worker] = []
-  var globalQueue = RunQueue()
+  let globalQueue = RunQueue()
   let stacks = StackPool()
   let stopWorkers = Atomic<Bool>(false)
   let sleepers = Atomic<Int>(0)
