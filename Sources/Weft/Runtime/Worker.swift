@@ -69,8 +69,11 @@ final class Worker: @unchecked Sendable {
 
   /// The task that switched away and whose `post` action is still to be done.
   var previous: TaskRef? = nil
-  /// Per victim: its queue's head index (+1) when we last looked (see steal).
-  private var staleWatch: [UInt64] = []
+  /// Per victim: its queue's head index (+1) when we last looked, and since when
+  /// it has not moved (see steal).
+  private var staleWatch: [(head: UInt64, since: Int64)] = []
+  /// How long a queue must sit untouched before another worker takes from it.
+  static let staleNs: Int64 = 20_000
   /// Consecutive task-to-task switches since this worker's g0 last ran.
   private var directRun = 0
   private var tick: UInt32 = 0
@@ -201,16 +204,18 @@ final class Worker: @unchecked Sendable {
       let victim = workers[(start + i) % n]
       if victim === self { continue }
       if victim.queue.isEmpty { continue }
-      // Take only from a queue its owner has not touched since we last looked
-      // (head unchanged): a busy hand-off chain keeps popping its own queue and
-      // stays on one CPU, while a worker stuck in a long task, or a spawner
-      // running ahead of its queue, gets help.
-      if staleWatch.count != n { staleWatch = Array(repeating: 0, count: n) }
+      // Take only from a queue its owner has left untouched (head unchanged)
+      // for 20 µs: a busy hand-off chain keeps popping its own queue and stays
+      // on one CPU, while a worker stuck in a long task, or a spawner running
+      // ahead of its queue, gets help.
+      if staleWatch.count != n { staleWatch = Array(repeating: (0, 0), count: n) }
       let head = UInt64(victim.queue.headIndex) + 1
-      if staleWatch[victim.index] != head {
-        staleWatch[victim.index] = head
+      let now = monotonicNow()
+      if staleWatch[victim.index].head != head {
+        staleWatch[victim.index] = (head, now)
         continue
       }
+      if now - staleWatch[victim.index].since < Worker.staleNs { continue }
       guard let (task, count) = queue.steal(from: victim.queue) else { continue }
       steals.add(UInt64(count), ordering: .relaxed)
       return task
