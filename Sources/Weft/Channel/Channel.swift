@@ -125,19 +125,14 @@ public final class Channel: @unchecked Sendable {
     let me = Unmanaged.passUnretained(self).retain()  // the blocked call's reference
     defer { me.release() }
     return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker, elem: UnsafeMutableRawPointer(mutating: elem))
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        storage.pointee.machine.senders.enqueue(w)
-        storage.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "chan send")
-        if claim != 0 {
-          storage.lock()
-          storage.pointee.machine.senders.remove(w)
-          storage.unlock()
-          return Parker.error(forClaim: claim, context: context) ?? .invalid
-        }
-        return WeftError(rawValue: w.pointee.result)
+      let outcome = parker.waitQueued(
+        lock: storage.pointee.lock, elem: UnsafeMutableRawPointer(mutating: elem), deadline: deadline, context: context,
+        reason: "chan send",
+        enqueue: { storage.pointee.machine.senders.enqueue($0) },
+        leave: { storage.pointee.machine.senders.remove($0) })
+      switch outcome {
+      case .claimed(let result): return WeftError(rawValue: result)
+      case .failed(let error): return error
       }
     }
   }
@@ -189,19 +184,14 @@ public final class Channel: @unchecked Sendable {
     let me = Unmanaged.passUnretained(self).retain()
     defer { me.release() }
     return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker, elem: out)
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        storage.pointee.machine.receivers.enqueue(w)
-        storage.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "chan recv")
-        if claim != 0 {
-          storage.lock()
-          storage.pointee.machine.receivers.remove(w)
-          storage.unlock()
-          return Parker.error(forClaim: claim, context: context) ?? .invalid
-        }
-        return WeftError(rawValue: w.pointee.result)
+      let outcome = parker.waitQueued(
+        lock: storage.pointee.lock, elem: out, deadline: deadline, context: context,
+        reason: "chan recv",
+        enqueue: { storage.pointee.machine.receivers.enqueue($0) },
+        leave: { storage.pointee.machine.receivers.remove($0) })
+      switch outcome {
+      case .claimed(let result): return WeftError(rawValue: result)
+      case .failed(let error): return error
       }
     }
   }

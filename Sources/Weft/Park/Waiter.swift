@@ -108,3 +108,45 @@ public struct WakeList {
     for parker in threads { parker.wake() }
   }
 }
+
+/// How a queued wait ended (see `waitQueued`).
+public enum QueuedWait {
+  /// A waker claimed the waiter and wrote `result` before waking it.
+  case claimed(result: Int32)
+  /// The deadline, the context or shutdown ended the wait; the waiter left its queue.
+  case failed(WeftError)
+
+  /// nil when claimed, else the error.
+  public var error: WeftError? {
+    if case .failed(let error) = self { return error }
+    return nil
+  }
+}
+
+extension UnsafeMutablePointer where Pointee == Parker {
+  /// The tail every blocking primitive shares. Entered with `lock` held, after
+  /// the fast path failed: prepares the parker, publishes a waiter (with `elem`
+  /// and `amount` for the primitive) through `enqueue`, unlocks and parks. A
+  /// claimed waiter returns `.claimed`; otherwise `leave` runs under `lock` to take
+  /// the waiter out of its queue (and fix the primitive's bookkeeping), and the
+  /// error is returned.
+  public func waitQueued(
+    lock: borrowing SpinLock, elem: UnsafeMutableRawPointer? = nil, amount: Int64 = 0,
+    deadline: Int64, context: Context?, reason: StaticString,
+    enqueue: (WaiterRef) -> Void, leave: (WaiterRef) -> Void
+  ) -> QueuedWait {
+    prepare()
+    var waiter = Waiter(parker: self, elem: elem)
+    waiter.amount = amount
+    return withUnsafeMutablePointer(to: &waiter) { w in
+      enqueue(w)
+      lock.unlock()
+      let claim = park(deadline: deadline, context: context, reason: reason)
+      if claim == w.pointee.caseIndex { return .claimed(result: w.pointee.result) }
+      lock.lock()
+      leave(w)
+      lock.unlock()
+      return .failed(Parker.error(forClaim: claim, context: context) ?? .canceled)
+    }
+  }
+}

@@ -172,21 +172,16 @@ public final class Mutex: @unchecked Sendable {
       }
       let requeue = since != 0
       if !requeue { since = monotonicNow() }
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      waiter.amount = since
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        if requeue { queue.enqueueFront(w) } else { queue.enqueue(w) }
-        queueLock.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "mutex lock")
-        if claim == w.pointee.caseIndex {
-          return w.pointee.result == Mutex.handedOff ? .acquired : .woken
-        }
-        queueLock.lock()
-        queue.remove(w)
-        if queue.isEmpty { state.bitwiseAnd(~Mutex.parked, ordering: .relaxed) }
-        queueLock.unlock()
-        return .failed(Parker.error(forClaim: claim, context: context) ?? .canceled)
+      let outcome = parker.waitQueued(
+        lock: queueLock, amount: since, deadline: deadline, context: context, reason: "mutex lock",
+        enqueue: { w in if requeue { queue.enqueueFront(w) } else { queue.enqueue(w) } },
+        leave: { w in
+          queue.remove(w)
+          if queue.isEmpty { state.bitwiseAnd(~Mutex.parked, ordering: .relaxed) }
+        })
+      switch outcome {
+      case .claimed(let result): return result == Mutex.handedOff ? .acquired : .woken
+      case .failed(let error): return .failed(error)
       }
     }
   }

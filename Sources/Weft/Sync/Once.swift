@@ -95,21 +95,12 @@ public final class Once: @unchecked Sendable {
         queueLock.unlock()
         return .timedOut
       }
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        queue.enqueue(w)
-        queueLock.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "once")
-        if claim == w.pointee.caseIndex {
-          _ = state.load(ordering: .acquiring)
-          return nil
-        }
-        queueLock.lock()
-        queue.remove(w)
-        queueLock.unlock()
-        return Parker.error(forClaim: claim, context: context) ?? .canceled
-      }
+      let outcome = parker.waitQueued(
+        lock: queueLock, deadline: deadline, context: context, reason: "once",
+        enqueue: { queue.enqueue($0) }, leave: { queue.remove($0) })
+      guard case .claimed = outcome else { return outcome.error }
+      _ = state.load(ordering: .acquiring)
+      return nil
     }
   }
 }

@@ -130,36 +130,31 @@ public final class RWMutex: @unchecked Sendable {
 
   /// Queues the caller as a reader or a writer and parks (called with queueLock
   /// held and the waiting bit set; returns with it released): nil once the lock
-  /// was handed over, else the error after leaving the queue.
+  /// was handed over, else the error after leaving the queue (the last one out
+  /// clears the waiting bit).
   private func parkQueued(
     writer: Bool, _ parker: ParkerRef, deadline: Int64, context: Context?
   ) -> WeftError? {
-    parker.prepare()
-    var waiter = Waiter(parker: parker)
-    return withUnsafeMutablePointer(to: &waiter) { w in
-      if writer { writers.enqueue(w) } else { readers.enqueue(w) }
-      queueLock.unlock()
-      let claim = parker.park(
-        deadline: deadline, context: context, reason: writer ? "rwmutex lock" : "rwmutex rlock")
-      if claim == w.pointee.caseIndex {
-        _ = state.load(ordering: .acquiring)
-        return nil
-      }
-      queueLock.lock()
-      if writer {
-        writers.remove(w)
-        if writers.isEmpty {
-          // The last writer left: readers queued behind it may go now.
-          let s = state.bitwiseAnd(~RWMutex.writerWaiting, ordering: .relaxed).newValue
-          if s & RWMutex.writerLocked == 0 { grantReaders() }
+    let outcome = parker.waitQueued(
+      lock: queueLock, deadline: deadline, context: context,
+      reason: writer ? "rwmutex lock" : "rwmutex rlock",
+      enqueue: { w in if writer { writers.enqueue(w) } else { readers.enqueue(w) } },
+      leave: { w in
+        if writer {
+          writers.remove(w)
+          if writers.isEmpty {
+            // The last writer left: readers queued behind it may go now.
+            let s = state.bitwiseAnd(~RWMutex.writerWaiting, ordering: .relaxed).newValue
+            if s & RWMutex.writerLocked == 0 { grantReaders() }
+          }
+        } else {
+          readers.remove(w)
+          if readers.isEmpty { state.bitwiseAnd(~RWMutex.readerWaiting, ordering: .relaxed) }
         }
-      } else {
-        readers.remove(w)
-        if readers.isEmpty { state.bitwiseAnd(~RWMutex.readerWaiting, ordering: .relaxed) }
-      }
-      queueLock.unlock()
-      return Parker.error(forClaim: claim, context: context) ?? .canceled
-    }
+      })
+    guard case .claimed = outcome else { return outcome.error }
+    _ = state.load(ordering: .acquiring)
+    return nil
   }
 
   @inline(never)

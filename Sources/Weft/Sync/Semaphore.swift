@@ -60,22 +60,16 @@ public final class Semaphore: @unchecked Sendable {
       return .timedOut
     }
     return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      waiter.amount = n
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        queue.enqueue(w)
-        lock.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "semaphore acquire")
-        if claim == w.pointee.caseIndex { return nil }
-        lock.lock()
-        let wasHead = queue.head == w
-        queue.remove(w)
-        // Leaving the head may let the ones behind us go (x/sync notifyWaiters).
-        if wasHead { grantFromHead() }
-        lock.unlock()
-        return Parker.error(forClaim: claim, context: context) ?? .canceled
-      }
+      let outcome = parker.waitQueued(
+        lock: lock, amount: n, deadline: deadline, context: context, reason: "semaphore acquire",
+        enqueue: { queue.enqueue($0) },
+        leave: { w in
+          let wasHead = queue.head == w
+          queue.remove(w)
+          // Leaving the head may let the ones behind us go (x/sync notifyWaiters).
+          if wasHead { grantFromHead() }
+        })
+      return outcome.error
     }
   }
 

@@ -119,25 +119,19 @@ public final class WaitGroup: @unchecked Sendable {
         if done { break }
         s = now
       }
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        queue.enqueue(w)
-        queueLock.unlock()
-        let claim = parker.park(deadline: deadline, context: context, reason: "waitgroup wait")
-        if claim == w.pointee.caseIndex {
-          // The waker's CAS (acquiringAndReleasing) happened before its claim.
-          _ = state.load(ordering: .acquiring)
-          return nil
-        }
-        queueLock.lock()
-        if w.pointee.queued {
+      let outcome = parker.waitQueued(
+        lock: queueLock, deadline: deadline, context: context, reason: "waitgroup wait",
+        enqueue: { queue.enqueue($0) },
+        leave: { w in
+          // Still counted only while still queued (a waker drains and uncounts).
+          guard w.pointee.queued else { return }
           queue.remove(w)
           state.subtract(1, ordering: .relaxed)
-        }
-        queueLock.unlock()
-        return Parker.error(forClaim: claim, context: context) ?? .canceled
-      }
+        })
+      guard case .claimed = outcome else { return outcome.error }
+      // The waker's CAS (acquiringAndReleasing) happened before its claim.
+      _ = state.load(ordering: .acquiring)
+      return nil
     }
   }
 
