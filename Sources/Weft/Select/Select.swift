@@ -140,12 +140,10 @@ public enum Select {
       }
       // Pass 2: publish a waiter on every channel, then park.
       parker.prepare()
-      var previous: UnsafeMutableRawPointer? = nil
+      forEachChannel(cases, lockOrder, m) { _ = Unmanaged<Channel>.fromOpaque($0).retain() }
       for l in 0..<m {
         let i = lockOrder[l]
         let raw = cases[i].channel!
-        if raw != previous { _ = Unmanaged<Channel>.fromOpaque(raw).retain() }
-        previous = raw
         let waiter = waiters + l
         waiter.initialize(to: Waiter(parker: parker, elem: cases[i].elem, caseIndex: i))
         waiter.pointee.owner = raw
@@ -173,12 +171,7 @@ public enum Select {
         }
       }
       unlockAll(cases, lockOrder, m)
-      previous = nil
-      for l in 0..<m {
-        let raw = cases[lockOrder[l]].channel!
-        if raw != previous { Unmanaged<Channel>.fromOpaque(raw).release() }
-        previous = raw
-      }
+      forEachChannel(cases, lockOrder, m) { Unmanaged<Channel>.fromOpaque($0).release() }
       if claim >= 0 {
         cases[claim].result = fired
         return claim
@@ -187,28 +180,33 @@ public enum Select {
     }
   }
 
+  /// body(channel) once per distinct channel, in lock order (a channel named by
+  /// several cases sits in adjacent slots of the order).
   @inline(__always)
-  private static func lockAll(
-    _ cases: UnsafeMutablePointer<SelectCase>, _ lockOrder: UnsafeMutablePointer<Int>, _ m: Int
+  private static func forEachChannel(
+    _ cases: UnsafeMutablePointer<SelectCase>, _ lockOrder: UnsafeMutablePointer<Int>, _ m: Int,
+    _ body: (UnsafeMutableRawPointer) -> Void
   ) {
     var previous: UnsafeMutableRawPointer? = nil
     for l in 0..<m {
       let raw = cases[lockOrder[l]].channel!
-      if raw != previous { storage(raw).lock() }
+      if raw != previous { body(raw) }
       previous = raw
     }
+  }
+
+  @inline(__always)
+  private static func lockAll(
+    _ cases: UnsafeMutablePointer<SelectCase>, _ lockOrder: UnsafeMutablePointer<Int>, _ m: Int
+  ) {
+    forEachChannel(cases, lockOrder, m) { storage($0).lock() }
   }
 
   @inline(__always)
   private static func unlockAll(
     _ cases: UnsafeMutablePointer<SelectCase>, _ lockOrder: UnsafeMutablePointer<Int>, _ m: Int
   ) {
-    var previous: UnsafeMutableRawPointer? = nil
-    for l in 0..<m {
-      let raw = cases[lockOrder[l]].channel!
-      if raw != previous { storage(raw).unlock() }
-      previous = raw
-    }
+    forEachChannel(cases, lockOrder, m) { storage($0).unlock() }
   }
 
   private static let seedCounter = Atomic<UInt64>(0x2545_F491_4F6C_DD1D)
