@@ -8,6 +8,10 @@ BUILD := .build/$(CONFIG)
 LIB := $(BUILD)/libweft.so
 CC ?= cc
 CFLAGS_DEMO := -std=c11 -O2 -Wall -Wextra -pthread -Iinclude
+# libweft.so.$(VERSION), SONAME libweft.so.$(MAJOR) (the -soname in Package.swift).
+header_version = $(shell sed -n 's/^\#define WEFT_VERSION_$(1) //p' include/weft.h)
+MAJOR := $(call header_version,MAJOR)
+VERSION := $(MAJOR).$(call header_version,MINOR).$(call header_version,PATCH)
 
 .PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan bench install uninstall clean
 
@@ -21,8 +25,10 @@ deps:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libuv1-dev pkg-config >/dev/null; \
 	fi
 
+# The build folder gets the SONAME link too, so programs linked there run.
 lib: deps
 	$(SWIFT) build -c $(CONFIG) --product weft
+	ln -sf libweft.so $(BUILD)/libweft.so.$(MAJOR)
 
 demo: lib
 	@mkdir -p .build/demo
@@ -51,21 +57,26 @@ test-python: lib
 ASAN_SKIP := test_chan_badinput test_ctx_leak test_timer_after test_task_million
 test-asan: deps
 	$(SWIFT) build -c release --product weft --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address
+	ln -sf libweft.so .build-asan/release/libweft.so.$(MAJOR)
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 CC="$$(dirname $$(readlink -f $$(which $(SWIFT))))/clang -fsanitize=address" \
 	  WEFT_TEST_OUT=.build-asan/capi WEFT_TEST_SKIP="$(ASAN_SKIP)" bash Tests/capi/run.sh .build-asan/release
 
 bench: lib
 	bash benchmarks/run.sh
 
+# ldconfig (root, no DESTDIR) so the loader's cache and find_library see it.
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
-	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libweft.so
+	install -m 755 $(LIB) $(DESTDIR)$(PREFIX)/lib/libweft.so.$(VERSION)
+	ln -sf libweft.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libweft.so.$(MAJOR)
+	ln -sf libweft.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libweft.so
 	install -m 644 include/weft.h $(DESTDIR)$(PREFIX)/include/weft.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e "s|@VERSION@|$$(sed -n 's/^#define WEFT_VERSION_MAJOR //p' include/weft.h).$$(sed -n 's/^#define WEFT_VERSION_MINOR //p' include/weft.h).$$(sed -n 's/^#define WEFT_VERSION_PATCH //p' include/weft.h)|" \
-	  weft.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/weft.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|' weft.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/weft.pc
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/lib/libweft.so $(DESTDIR)$(PREFIX)/include/weft.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/weft.pc
+	rm -f $(DESTDIR)$(PREFIX)/lib/libweft.so $(DESTDIR)$(PREFIX)/lib/libweft.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libweft.so.$(VERSION)
+	rm -f $(DESTDIR)$(PREFIX)/include/weft.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/weft.pc
 
 clean:
 	rm -rf .build
