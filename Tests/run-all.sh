@@ -47,6 +47,7 @@ suite header bash Tests/abi/check_header.sh
 suite abi python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h "$lib"
 suite install bash Tests/abi/check_install.sh
 suite readme bash Tests/abi/check_readme.sh ".build/$config"
+suite standalone bash Tests/dist/check_standalone.sh
 suite swift swift test
 suite swift-example swift run weft-swift-example --test
 suite capi bash Tests/capi/run.sh ".build/$config"
