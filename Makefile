@@ -47,6 +47,7 @@ test-capi: lib
 test-abi: lib
 	bash Tests/abi/check_header.sh
 	python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h $(LIB)
+	bash Tests/abi/check_crash.sh $(BUILD)
 
 test-python: lib
 	bash bindings/python/run-tests.sh $(abspath $(LIB))

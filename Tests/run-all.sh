@@ -48,6 +48,7 @@ suite abi python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h "$
 suite install bash Tests/abi/check_install.sh
 suite readme bash Tests/abi/check_readme.sh ".build/$config"
 suite standalone bash Tests/dist/check_standalone.sh
+suite crash bash Tests/abi/check_crash.sh ".build/$config"
 suite swift swift test
 suite swift-example swift run weft-swift-example --test
 suite capi bash Tests/capi/run.sh ".build/$config"
