@@ -13,7 +13,7 @@ header_version = $(shell sed -n 's/^\#define WEFT_VERSION_$(1) //p' include/weft
 MAJOR := $(call header_version,MAJOR)
 VERSION := $(MAJOR).$(call header_version,MINOR).$(call header_version,PATCH)
 
-.PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan bench install uninstall clean
+.PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan test-dist bench install uninstall wheel clean
 
 all: lib
 
@@ -49,6 +49,11 @@ test-abi: lib
 	python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h $(LIB)
 	bash Tests/abi/check_crash.sh $(BUILD)
 
+# The installed library and the wheel on a machine without Swift.
+test-dist: lib
+	bash Tests/dist/check_standalone.sh
+	bash Tests/dist/check_wheel.sh
+
 test-python: lib
 	bash bindings/python/run-tests.sh $(abspath $(LIB))
 
@@ -74,6 +79,24 @@ install: lib
 	install -m 644 include/weft.h $(DESTDIR)$(PREFIX)/include/weft.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|' weft.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/weft.pc
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+# dist/weft-$(VERSION)-py3-none-linux_<arch>.whl: the Python binding with libweft.so
+# and the libuv it needs beside it, renamed (libuv-<hash>.so.1) and found through
+# RUNPATH $$ORIGIN, the way auditwheel bundles; Debian's libuv.a is not PIC, so it
+# cannot go inside libweft.so. Offline: the binding's own backend, --no-index.
+WHEEL_STAGE := .build/wheel
+wheel: lib
+	@command -v patchelf >/dev/null || { echo "installing patchelf"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >/dev/null; }
+	rm -rf $(WHEEL_STAGE) && mkdir -p $(WHEEL_STAGE) dist
+	uv=$$(ldd $(LIB) | awk '$$1 == "libuv.so.1" {print $$3}') && [ -f "$$uv" ] && \
+	  bundled=libuv-$$(sha256sum "$$uv" | cut -c1-8).so.1 && \
+	  strip -o $(WHEEL_STAGE)/$$bundled "$$uv" && patchelf --set-soname $$bundled $(WHEEL_STAGE)/$$bundled && \
+	  strip -o $(WHEEL_STAGE)/libweft.so $(LIB) && \
+	  patchelf --replace-needed libuv.so.1 $$bundled --set-rpath '$$ORIGIN' $(WHEEL_STAGE)/libweft.so
+	rm -f dist/weft-$(VERSION)-*.whl
+	WEFT_BUNDLE_DIR=$(abspath $(WHEEL_STAGE)) python3 -m pip wheel -q --no-deps --no-build-isolation --no-index -w dist bindings/python
+	@ls dist/weft-$(VERSION)-*.whl
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libweft.so $(DESTDIR)$(PREFIX)/lib/libweft.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libweft.so.$(VERSION)

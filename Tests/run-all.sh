@@ -55,6 +55,7 @@ suite capi bash Tests/capi/run.sh ".build/$config"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"
 fi
+suite wheel bash Tests/dist/check_wheel.sh
 echo
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
