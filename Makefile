@@ -83,7 +83,7 @@ install: lib
 # dist/weft-$(VERSION)-py3-none-linux_<arch>.whl: the Python binding with libweft.so
 # and the libuv it needs beside it, renamed (libuv-<hash>.so.1) and found through
 # RUNPATH $$ORIGIN, the way auditwheel bundles; Debian's libuv.a is not PIC, so it
-# cannot go inside libweft.so. Offline: the binding's own backend, --no-index.
+# cannot go inside libweft.so. The binding's own build backend writes it (no pip, offline).
 WHEEL_STAGE := .build/wheel
 wheel: lib
 	@command -v patchelf >/dev/null || { echo "installing patchelf"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -94,9 +94,9 @@ wheel: lib
 	  strip -o $(WHEEL_STAGE)/$$bundled "$$uv" && patchelf --set-soname $$bundled $(WHEEL_STAGE)/$$bundled && \
 	  strip -o $(WHEEL_STAGE)/libweft.so $(LIB) && \
 	  patchelf --replace-needed libuv.so.1 $$bundled --set-rpath '$$ORIGIN' $(WHEEL_STAGE)/libweft.so
-	rm -f dist/weft-$(VERSION)-*.whl
-	WEFT_BUNDLE_DIR=$(abspath $(WHEEL_STAGE)) python3 -m pip wheel -q --no-deps --no-build-isolation --no-index -w dist bindings/python
-	@ls dist/weft-$(VERSION)-*.whl
+	rm -f dist/weft-*-py3-none-*.whl
+	WEFT_BUNDLE_DIR=$(abspath $(WHEEL_STAGE)) python3 -c 'import sys; sys.path.insert(0, "bindings/python/build_backend"); \
+	  import weft_build; print("dist/" + weft_build.build_wheel("dist"))'
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libweft.so $(DESTDIR)$(PREFIX)/lib/libweft.so.$(MAJOR) $(DESTDIR)$(PREFIX)/lib/libweft.so.$(VERSION)

@@ -18,11 +18,15 @@ step() { # what command...
     failed=$((failed + 1)); echo "FAIL $what"; sed 's/^/    /' "$work/step.log" | tail -20; fi
   grep -E '^(FAIL|ok|     mapped|NEEDED)' "$work/step.log" | sed 's/^/    /'
 }
-# A fresh venv without pip of its own (this pip installs into it: --python),
-# else one with pip (python3 -m venv, else virtualenv).
-if python3 -m pip --python python3 --version >/dev/null 2>&1; then
+# A fresh venv without pip of its own: a pip that knows --python (the Python tests'
+# venv's, else the system's) installs into it; else a venv with its own pip.
+provider=""
+for py in "${WEFT_PY_VENV:-$root/.build/python-venv}/bin/python" python3; do
+  if "$py" -m pip --python "$py" --version >/dev/null 2>&1; then provider=$py; break; fi
+done
+if [ -n "$provider" ]; then
   venv() { python3 -m venv --without-pip "$1"; }
-  pip() { local py=$1; shift; python3 -m pip --python "$py" "$@"; }
+  pip() { local py=$1; shift; "$provider" -m pip --python "$py" "$@"; }
 else
   venv() { python3 -m venv "$1" 2>/dev/null || python3 -m virtualenv -q "$1"; }
   pip() { local py=$1; shift; "$py" -m pip "$@"; }
