@@ -2,7 +2,8 @@
 # The installed library on a machine without Swift: `make install` into a scratch
 # prefix, then, with the toolchain hidden (hide_toolchain.sh), build the demo the
 # way a C user would (cc + pkg-config), check that nothing it loads is missing or
-# comes from a Swift toolchain, run it, and load the library from Python's ctypes.
+# comes from a Swift toolchain, run it, load the library from Python's ctypes, and
+# let the binding (copied away from the checkout) find it the system's way.
 # Prints "standalone: N passed, N failed" (or a SKIP line and 0 passed, 0 failed).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,6 +15,7 @@ if ! make -C "$root" --no-print-directory install PREFIX="$work/prefix" >"$work/
   exit 1
 fi
 cp "$root/examples/c/demo.c" "$work/"
+cp -r "$root/bindings/python/src/weft" "$work/" # the binding, away from any checkout
 cat >"$work/inside.sh" <<'INSIDE'
 set -uo pipefail
 cd "$1"
@@ -35,6 +37,14 @@ import ctypes, sys
 lib = ctypes.CDLL(sys.argv[1])
 lib.weft_version_string.restype = ctypes.c_char_p
 print(lib.weft_version_string().decode())' "$PWD/prefix/lib/libweft.so.0"
+step "import weft finds the installed library (find_library)" env -u WEFT_LIB \
+  LD_LIBRARY_PATH="$PWD/prefix/lib" PYTHONPATH="$PWD" python3 -c '
+import os, sys, weft
+maps = [l.split()[-1] for l in open("/proc/self/maps") if "libweft" in l]
+print(weft.LIB_PATH, set(maps))
+assert weft.LIB_PATH == "libweft.so.0", weft.LIB_PATH
+assert set(maps) == {os.path.realpath(sys.argv[1])}, maps
+assert weft.go(lambda: 42).result(timeout=10) == 42' "$PWD/prefix/lib/libweft.so.0"
 echo "standalone: $passed passed, $failed failed"
 [ $failed -eq 0 ]
 INSIDE
