@@ -30,7 +30,7 @@ run() {
   shift 2
   local start
   start=$(date +%s%N)
-  timeout -k 1 10 setsid env "$@" bash -c 'echo $$ >"$0/$1.sid"
+  timeout -k 1 10 setsid -w env "$@" bash -c 'echo $$ >"$0/$1.sid"
     "$0/crash" "$2" 2>"$0/$1.err" | cat >"$0/$1.out"; echo "${PIPESTATUS[0]}" >"$0/$1.status"' \
     "$work" "$name" "$where"
   ms=$((($(date +%s%N) - start) / 1000000))
