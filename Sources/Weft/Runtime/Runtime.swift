@@ -121,7 +121,7 @@ public final class Runtime: @unchecked Sendable {
     }
     startLock.unlock()
     guard let runtime else { return nil }
-    let deadline = monotonicNow() + runtime.config.shutdownGraceNs
+    let deadline = Weft.deadline(after: runtime.config.shutdownGraceNs)
     while runtime.liveTasks > 0 && monotonicNow() < deadline {
       usleep(1000)
     }
