@@ -66,7 +66,7 @@ func startAsync(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64, _ kind:
 }
 
 @c public func weft_ctx_wait_async(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64) -> Int32 {
-  guard let ctx, let target = ctxRef(ctx) else { return WeftError.invalid.code }
+  guard let target = ctxRef(ctx) else { return WeftError.invalid.code }  // NULL: background
   guard target.canEnd else { return WeftError.deadlock.code }
   return startAsync(nil, notify, tag) { .contextDone(target) }
 }
