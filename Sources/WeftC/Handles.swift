@@ -243,7 +243,7 @@ func give<T: HandleObject, P>(_ object: T, _ out: UnsafeMutablePointer<UnsafeMut
 func object<T: HandleObject, P>(_ handle: UnsafeMutablePointer<P>?, _: T.Type) -> Unmanaged<T>? {
   guard let (cell, id) = decode(bits(handle), T.handleKind) else { return nil }
   guard matches(cell.pointee.state.load(ordering: .acquiring), id) else { return nil }
-  let raw = cell.pointee.object.load(ordering: .relaxed)
+  let raw = cell.pointee.object.load(ordering: .acquiring)  // ordered before the re-check
   // Re-check: the address read belongs to this generation.
   guard matches(cell.pointee.state.load(ordering: .acquiring), id), raw != 0 else { return nil }
   return Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: raw)!)
