@@ -81,8 +81,22 @@ private let segmentCount = 22
 @inline(__always)
 private func identity(generation: UInt64, kind: UInt64) -> UInt64 { generation << 44 | kind << 36 }
 
+/// The segment directory: 22 words, 0 until segment k exists, in static storage
+/// (no lazy-initialization check and one load less on every lookup).
+nonisolated(unsafe) private var directoryStorage: (
+  UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt,
+  UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt, UInt
+) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+/// The directory's words as atomics (a global's address is stable).
+@inline(__always)
+private var segments: UnsafeMutablePointer<Atomic<UInt>> {
+  withUnsafeMutablePointer(to: &directoryStorage) {
+    UnsafeMutableRawPointer($0).assumingMemoryBound(to: Atomic<UInt>.self)
+  }
+}
+
 private final class HandleTable: @unchecked Sendable {
-  let segments: UnsafeMutablePointer<Atomic<UInt>>
   let lock = SpinLock()
   // Guarded by lock:
   var free: [UInt32] = []
@@ -90,8 +104,6 @@ private final class HandleTable: @unchecked Sendable {
 
   /// Slot 0 is the background context's, pinned.
   init() {
-    segments = .allocate(capacity: segmentCount)
-    for k in 0..<segmentCount { (segments + k).initialize(to: Atomic<UInt>(0)) }
     let first = UnsafeMutablePointer<HandleSlot>.allocate(capacity: 64)
     for i in 0..<64 { (first + i).initialize(to: HandleSlot()) }
     let background = Unmanaged.passRetained(Context.background as AnyObject).toOpaque()
@@ -102,6 +114,7 @@ private final class HandleTable: @unchecked Sendable {
   }
 }
 
+/// The table, made by the first call that can make or name a handle.
 private let table: HandleTable = HandleTable()
 
 /// The background context's handle: slot 0, generation 0.
@@ -112,7 +125,7 @@ private func slot(_ index: Int) -> UnsafeMutablePointer<HandleSlot>? {
   let q = index >> 6 + 1
   let k = Int.bitWidth - 1 - q.leadingZeroBitCount
   guard k < segmentCount else { return nil }
-  let base = table.segments[k].load(ordering: .acquiring)
+  let base = segments[k].load(ordering: .acquiring)
   guard base != 0 else { return nil }
   return UnsafeMutablePointer<HandleSlot>(bitPattern: base)! + (index - ((1 << k) - 1) << 6)
 }
@@ -126,9 +139,10 @@ private func decode(_ value: UInt64, _ kind: HandleKind) -> (UnsafeMutablePointe
   return (cell, identity(generation: (value >> slotBits) & generationMask, kind: UInt64(kind.rawValue)))
 }
 
+/// state names a live slot of identity id.
 @inline(__always)
 private func matches(_ state: UInt64, _ id: UInt64) -> Bool {
-  state & ~(UInt64(1) << 36 - 1) == id && state & liveBit != 0
+  state & (~(UInt64(1) << 36 - 1) | liveBit) == id | liveBit
 }
 
 /// Takes a slot and stores object (one reference, already retained) in it.
@@ -148,11 +162,11 @@ private func newHandle(_ object: UnsafeMutableRawPointer, _ kind: HandleKind, pi
       table.lock.unlock()
       return 0
     }
-    if table.segments[k].load(ordering: .relaxed) == 0 {
+    if segments[k].load(ordering: .relaxed) == 0 {
       let count = 64 << k
       let fresh = UnsafeMutablePointer<HandleSlot>.allocate(capacity: count)
       for i in 0..<count { (fresh + i).initialize(to: HandleSlot()) }
-      table.segments[k].store(UInt(bitPattern: fresh), ordering: .releasing)
+      segments[k].store(UInt(bitPattern: fresh), ordering: .releasing)
     }
     table.highWater += 1
   }
@@ -243,10 +257,10 @@ func give<T: HandleObject, P>(_ object: T, _ out: UnsafeMutablePointer<UnsafeMut
 func object<T: HandleObject, P>(_ handle: UnsafeMutablePointer<P>?, _: T.Type) -> Unmanaged<T>? {
   guard let (cell, id) = decode(bits(handle), T.handleKind) else { return nil }
   guard matches(cell.pointee.state.load(ordering: .acquiring), id) else { return nil }
-  let raw = cell.pointee.object.load(ordering: .acquiring)  // ordered before the re-check
-  // Re-check: the address read belongs to this generation.
-  guard matches(cell.pointee.state.load(ordering: .acquiring), id), raw != 0 else { return nil }
-  return Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: raw)!)
+  // Live: object was stored before state was published (and is cleared only
+  // after the slot left this generation, by its last release).
+  let raw = cell.pointee.object.load(ordering: .relaxed)
+  return Unmanaged<T>.fromOpaque(UnsafeRawPointer(bitPattern: raw).unsafelyUnwrapped)
 }
 
 /// Runs body on the live object behind handle; WEFT_EINVAL for a bad handle.
@@ -309,7 +323,10 @@ func auxHandle<O: HandleObject, T: HandleObject, P, Q>(
 // MARK: - Contexts: NULL and the background handle name Context.background
 
 /// The background context's handle (pinned: retain/release are no-ops).
-var backgroundContextHandle: CtxHandle { pointer(backgroundHandle)! }
+var backgroundContextHandle: CtxHandle {
+  _ = table  // the table holds the background's slot
+  return pointer(backgroundHandle)!
+}
 
 /// The context behind a handle (NULL: background); nil for a bad handle.
 @inline(__always)

@@ -973,27 +973,18 @@ static int check_coverage(void) {
     if (line[0] == ' ' || line[0] == '#' || line[0] == '/' || line[0] == '*' || line[0] == '}' ||
         strncmp(line, "typedef", 7) == 0 || strncmp(line, "struct", 6) == 0)
       continue;
-    char *p = strstr(line, "weft_");
-    if (!p) continue;
+    /* "int weft_x(" or "weft_chan_t *weft_chan_retain(": the name before "(". */
     char name[128];
-    size_t k = 0;
-    while (k < sizeof name - 1 && (p[k] == '_' || (p[k] >= 'a' && p[k] <= 'z') || (p[k] >= '0' && p[k] <= '9'))) {
-      name[k] = p[k];
-      k++;
-    }
-    name[k] = 0;
-    if (p[k] != '(') {
-      /* "weft_chan_t *weft_chan_retain(": the function is the second name. */
-      char *q = strstr(p + k, "weft_");
-      if (!q) continue;
-      k = 0;
-      while (k < sizeof name - 1 && (q[k] == '_' || (q[k] >= 'a' && q[k] <= 'z') || (q[k] >= '0' && q[k] <= '9'))) {
-        name[k] = q[k];
-        k++;
+    int got = 0;
+    for (const char *p = line; (p = strstr(p, "weft_")) != NULL && !got; p += 5) {
+      size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+      if (p[k] == '(' && k < sizeof name) {
+        memcpy(name, p, k);
+        name[k] = 0;
+        got = 1;
       }
-      name[k] = 0;
-      if (q[k] != '(') continue;
     }
+    if (!got) continue;
     declared++;
     int found = 0;
     for (int i = 0; i < ncases && !found; i++) {
