@@ -29,6 +29,9 @@ public struct SelectCase {
 ///    its channels (each distinct channel once, in ascending address order, so
 ///    two selects never deadlock) and performs the first ready case in a random
 ///    permutation (Fisher-Yates, so each ready case is equally likely).
+///  - A blocked select queues its waiters in lock order, which keeps the random
+///    poll order among cases on the same channel: of two sends (or receives) on
+///    one channel, either is equally likely to be the one a peer completes.
 ///  - Otherwise it publishes one Waiter per case (caseIndex = the case's index,
 ///    owner = its channel), all pointing to ONE Parker, still under all the
 ///    locks, then unlocks and parks. A peer that claims the Parker for case i
@@ -94,7 +97,10 @@ public enum Select {
     waiters: UnsafeMutablePointer<Waiter>, nonBlocking: Bool, deadline: Int64, context: Context?
   ) -> Int {
     // Poll order: a uniform random permutation of the active cases (inside-out
-    // Fisher-Yates). Lock order: the same cases sorted by channel address.
+    // Fisher-Yates). Lock order: the poll order stably sorted by channel address,
+    // so cases on one channel keep their random relative order — the order their
+    // waiters are queued in when the select blocks (Go's lockorder), and so
+    // which of two such cases a peer arriving later completes.
     var random = Select.seed()
     var k = 0
     for i in 0..<n where cases[i].channel != nil {
@@ -104,15 +110,17 @@ public enum Select {
       let j = Int((UInt64(UInt32(truncatingIfNeeded: random >> 16)) &* UInt64(k + 1)) >> 32)
       poll[k] = poll[j]
       poll[j] = i
-      // insertion into the lock order
+      k += 1
+    }
+    for p in 0..<m {
+      let i = poll[p]
       let address = UInt(bitPattern: cases[i].channel)
-      var slot = k
+      var slot = p
       while slot > 0, UInt(bitPattern: cases[lockOrder[slot - 1]].channel) > address {
         lockOrder[slot] = lockOrder[slot - 1]
         slot -= 1
       }
       lockOrder[slot] = i
-      k += 1
     }
     let expired = deadline != noDeadline && deadline <= monotonicNow()
 
