@@ -7,7 +7,7 @@ SWIFT ?= swift
 BUILD := .build/$(CONFIG)
 LIB := $(BUILD)/libweft.so
 CC ?= cc
-CFLAGS_DEMO := -std=c11 -O2 -Wall -Wextra -pthread -Iinclude
+CFLAGS_DEMO := -std=c11 -O2 -Wall -Wextra -fstack-clash-protection -pthread -Iinclude
 
 .PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan bench install uninstall clean
 

@@ -112,7 +112,13 @@ typedef void (*weft_fn)(void *arg);
 
 typedef struct weft_task_opts {
   size_t size;         /* sizeof(weft_task_opts) */
-  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB */
+  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB. A task
+                        * gets at least this many usable bytes (64 KiB exactly
+                        * for the default) above a 64 KiB guard region; an
+                        * overflow into it aborts with "weft: stack overflow in
+                        * task ID 'NAME'". Compile task code with
+                        * -fstack-clash-protection so that frames over 64 KiB
+                        * are caught too, instead of jumping the guard. */
   const char *name;    /* copied (up to 31 bytes); shown by weft_dump_tasks */
 } weft_task_opts;
 

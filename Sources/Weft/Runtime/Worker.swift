@@ -256,6 +256,7 @@ final class Worker: @unchecked Sendable {
       }
       idle()
     }
+    cweft_overflow_thread_exit()
     cweft_tls_set(nil)
   }
 
@@ -331,8 +332,7 @@ final class Worker: @unchecked Sendable {
     current = task
     Worker.bump(switches)
     let stack = task.pointee.stack!
-    cweft_overflow_set_running(
-      stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id, task.pointee.name)
+    cweft_overflow_set_running(stack.guardLow, stack.bottom, task.pointee.id, task.pointee.name)
     return true
   }
 

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// One case of a select, laid out exactly like the header's `weft_case` (the
@@ -43,7 +44,8 @@ public struct SelectCase {
 ///    fires, and a select never meets itself (it polls before it publishes).
 ///  - While parked, the select holds a reference to each channel.
 ///
-/// No heap allocation for up to 8 cases (orders and waiters live on the stack).
+/// No heap allocation for up to 8 cases (orders and waiters live on the stack);
+/// more use malloc (WEFT_ENOMEM when it fails).
 public enum Select {
   /// Returns the index of the case that fired (its `result` is 0 or ECLOSED), or
   /// a negative WeftError code: EAGAIN (nonBlocking, nothing ready), ETIMEDOUT,
@@ -66,6 +68,21 @@ public enum Select {
       active += 1
     }
     if active == 0 { return waitWithoutCases(nonBlocking: nonBlocking, deadline: deadline, context: context) }
+    if active > stackCases {
+      // Off the stack: a task's stack has a fixed guard (see StackPool), so the
+      // runtime never puts scratch of unbounded size on it.
+      let orders = malloc(2 * active * MemoryLayout<Int>.stride)
+      let waiters = malloc(active * MemoryLayout<Waiter>.stride)
+      defer {
+        free(orders)
+        free(waiters)
+      }
+      guard let orders, let waiters else { return Int(WeftError.noMemory.code) }
+      let o = orders.assumingMemoryBound(to: Int.self)
+      return run(
+        cases, n, active, poll: o, lockOrder: o + active, waiters: waiters.assumingMemoryBound(to: Waiter.self),
+        nonBlocking: nonBlocking, deadline: deadline, context: context)
+    }
     return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * active) { orders in
       withUnsafeTemporaryAllocation(of: Waiter.self, capacity: active) { waiters in
         run(
@@ -74,6 +91,9 @@ public enum Select {
       }
     }
   }
+
+  /// Cases whose scratch (orders and waiters, under 1 KiB) lives on the stack.
+  static let stackCases = 8
 
   /// A select with no usable case: only the deadline or the context can end it.
   public static func waitWithoutCases(nonBlocking: Bool, deadline: Int64, context: Context?) -> Int {
