@@ -94,7 +94,10 @@ typedef struct weft_config {
 void weft_config_init(weft_config *cfg);
 /* Starts the runtime with cfg (NULL: defaults). Optional: the first call that needs
  * the runtime starts it with the defaults. WEFT_EBUSY once started,
- * WEFT_ESHUTDOWN after weft_shutdown. Blocks: no. */
+ * WEFT_ESHUTDOWN after weft_shutdown, WEFT_ENOMEM when not one worker thread
+ * could be created. When only some could (pthread_create failed), the runtime
+ * runs with those: it says so on stderr, and weft_stats_get's workers counts
+ * the threads that exist. Blocks: no. */
 int weft_init(const weft_config *cfg);
 /* Stops the runtime: new tasks are refused, blocking calls made from now on return
  * WEFT_ESHUTDOWN, then it waits up to shutdown_grace_ns for the live tasks to
@@ -123,7 +126,11 @@ typedef struct weft_task_opts {
 } weft_task_opts;
 
 void weft_task_opts_init(weft_task_opts *opts);
-/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn. Blocks: no. */
+/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn; WEFT_ENOMEM when
+ * no task record can be allocated, or while accepted tasks are waiting for a
+ * stack (address space exhausted). A task accepted with 0 always runs: if no
+ * stack can be mapped for its first run, it waits until a finishing task frees
+ * one (or a retry, every millisecond, maps one). Blocks: no. */
 int weft_go(weft_fn fn, void *arg);
 int weft_go_opts(weft_fn fn, void *arg, const weft_task_opts *opts);
 /* Lets other runnable tasks run; from a plain thread: sched_yield. */
