@@ -101,10 +101,25 @@ void weft_config_init(weft_config *cfg);
 int weft_init(const weft_config *cfg);
 /* Stops the runtime: new tasks are refused, blocking calls made from now on return
  * WEFT_ESHUTDOWN, then it waits up to shutdown_grace_ns for the live tasks to
- * finish and stops the workers. Returns 0 when every task finished, WEFT_ETIMEDOUT
- * when some were still parked (they are abandoned, never resumed). Idempotent:
+ * finish (calls already blocked keep waiting meanwhile, and complete normally
+ * if their peer comes). At the end of the grace period every waiter still
+ * blocked — task or plain thread, in any blocking call — is resumed with
+ * WEFT_ESHUTDOWN, so tasks run their cleanup and finish (they get up to 1 s;
+ * they cannot block again); then the workers stop, the task stacks are unmapped
+ * and the SIGSEGV/SIGBUS handlers installed by weft_init are restored (a host
+ * may dlclose the library afterwards). Returns 0 when every task finished within
+ * the grace period, WEFT_ETIMEDOUT when some had not. A task that still runs
+ * after that (it never returns to the scheduler) keeps its stack and the
+ * workers wait for it. Task records (112 bytes each, the high-water mark of
+ * live tasks) are kept so late weft_dump_tasks calls stay valid. Idempotent:
  * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
- * Blocks: yes (thread only). */
+ * Blocks: yes (thread only).
+ * fork: in a child forked after the runtime started, the runtime counts as
+ * shut down (its worker threads do not exist there): weft_go, weft_init and
+ * every call that would block return WEFT_ESHUTDOWN, weft_stats_get reports no
+ * workers and no tasks, weft_shutdown returns 0. Non-blocking calls on existing
+ * handles still work. A child forked before the runtime started uses it
+ * normally. */
 int weft_shutdown(void);
 /* Monotonic clock in nanoseconds; the clock of every deadline. Blocks: no. */
 int64_t weft_now_ns(void);
@@ -409,7 +424,8 @@ int weft_group_set_limit(weft_group_t *g, int64_t n);
 int weft_group_go(weft_group_t *g, weft_group_fn fn, void *arg);
 int weft_group_try_go(weft_group_t *g, weft_group_fn fn, void *arg); /* WEFT_EAGAIN */
 /* Waits for every task; returns the first non-zero result (0 if none).
- * Blocks: yes. */
+ * WEFT_ESHUTDOWN (and the group's context canceled) when shutdown ends the wait
+ * while tasks still run: 0 only once every task finished. Blocks: yes. */
 int weft_group_wait(weft_group_t *g);
 
 /* ----------------------------------------------------------------- futures */
@@ -438,8 +454,9 @@ typedef struct weft_job {
 
 /* Runs every job in its own task (at most limit at once; <= 0: no limit) and
  * waits for all: values[i*value_size] and errs[i] hold job i's result, in input
- * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT.
- * Returns the number of jobs that succeeded. Blocks: yes. */
+ * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT
+ * (WEFT_ESHUTDOWN when shutdown ends the wait). Returns the number of jobs that
+ * succeeded. Blocks: yes. */
 int64_t weft_collect(weft_ctx_t *ctx, const weft_job *jobs, size_t n,
                      size_t value_size, void *values, int *errs, int64_t limit);
 

@@ -103,6 +103,7 @@ public final class Runtime: @unchecked Sendable {
   /// .noMemory when it got none. Workers wait for `launched` before reading
   /// `workers`, which is final by then.
   private func launch() -> WeftError? {
+    Runtime.registerForkHandler()
     cweft_overflow_handler_install()
     let all = (0..<config.workers).map { Worker(runtime: self, index: $0) }
     var started = 0
@@ -160,27 +161,67 @@ public final class Runtime: @unchecked Sendable {
       lifecycle.store(Phase.stopping.rawValue, ordering: .releasing)
     }
     startLock.unlock()
-    guard let runtime else { return nil }
-    let deadline = monotonicNow() + runtime.config.shutdownGraceNs
+    guard let runtime else {
+      _ = ThreadSignal.releaseAllForShutdown()
+      ThreadSignal.retireKey()
+      return nil
+    }
+    let now = monotonicNow()
+    let grace = runtime.config.shutdownGraceNs
+    let deadline = grace > Int64.max - now ? Int64.max : now + grace
     while runtime.liveTasks > 0 && monotonicNow() < deadline {
       usleep(1000)
     }
-    let abandoned = runtime.liveTasks > 0
+    let late = runtime.liveTasks > 0
+    // The grace period is over: every task and thread still blocked in a Weft
+    // call is resumed with WEFT_ESHUTDOWN (its cleanup runs; it cannot block
+    // again), and the tasks get up to drainNs to finish. Repeated, for tasks
+    // that were between two parks.
+    let drainUntil = monotonicNow() + Runtime.drainNs
+    repeat {
+      runtime.forEachLiveTask { _ = ParkerSlot.claimForShutdown($0.pointee.parkerSlot) }
+      _ = ThreadSignal.releaseAllForShutdown()
+      if runtime.liveTasks == 0 { break }
+      usleep(1000)
+    } while monotonicNow() < drainUntil
     runtime.stopWorkers.store(true, ordering: .sequentiallyConsistent)
     for worker in runtime.workers { uv_async_send(worker.wakeup) }
     for worker in runtime.workers { pthread_join(worker.thread, nil) }
-    if abandoned {
-      // No task runs again, so the parkers on abandoned stacks stay valid: claim
-      // them, so that no later send hands a value to a task that will never
-      // receive it (wakers skip waiters whose parker is claimed).
-      runtime.forEachLiveTask { task in
-        if let raw = task.pointee.parker {
-          _ = raw.assumingMemoryBound(to: Parker.self).tryClaim(Parker.shutdown)
-        }
-      }
+    _ = ThreadSignal.releaseAllForShutdown()
+    let abandoned = runtime.liveTasks > 0
+    if !abandoned {
+      // Nothing runs on a task stack any more: give the address space back.
+      for worker in runtime.workers { worker.stackCache.removeAll() }
+      runtime.stacks.releaseAll()
     }
     lifecycle.store(Phase.stopped.rawValue, ordering: .releasing)
-    return abandoned ? .timedOut : nil
+    // What a dlclose would leave dangling: the fault handlers, the thread key's
+    // destructor (the workers freed their alternate signal stacks on exit).
+    cweft_overflow_handler_uninstall()
+    ThreadSignal.retireKey()
+    return late ? .timedOut : nil
+  }
+
+  /// How long tasks resumed with WEFT_ESHUTDOWN get to finish.
+  static let drainNs: Int64 = 1_000_000_000
+
+  // MARK: - fork
+
+  /// Set in a child forked after the runtime started: its workers do not exist
+  /// there, so the runtime counts as shut down (every call that needs it returns
+  /// WEFT_ESHUTDOWN, stats report no workers and no tasks).
+  nonisolated(unsafe) static var forked = false
+  private static let forkHandlerRegistered = Atomic<Bool>(false)
+
+  private static func registerForkHandler() {
+    if forkHandlerRegistered.exchange(true, ordering: .relaxed) { return }
+    pthread_atfork(nil, nil) {
+      // Only an atomic store and a flag: the child may have inherited any lock.
+      if Runtime.lifecycle.load(ordering: .relaxed) != Phase.idle.rawValue {
+        Runtime.forked = true
+        Runtime.lifecycle.store(Phase.stopped.rawValue, ordering: .sequentiallyConsistent)
+      }
+    }
   }
 
   /// True once weft_shutdown began: blocking calls refuse to park.

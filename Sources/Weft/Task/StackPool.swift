@@ -69,6 +69,11 @@ final class StackPool: @unchecked Sendable {
     capacity: StackPool.classes)
   private var chunkCursor: UnsafeMutableRawPointer? = nil
   private var chunkLeft = 0
+  /// Every mapping made, for releaseAll (malloc'ed; when it cannot grow, the
+  /// mapping is simply not returned at shutdown).
+  private var regions: UnsafeMutablePointer<(base: UnsafeMutableRawPointer, bytes: Int)>? = nil
+  private var regionCount = 0
+  private var regionCapacity = 0
   private var guardInstallWorks = true
   private var mprotectGuards = 0
 
@@ -118,11 +123,11 @@ final class StackPool: @unchecked Sendable {
     let slot = StackPool.slotSize(index)
     let base: UnsafeMutableRawPointer
     if slot >= StackPool.chunkBytes / 4 {
-      guard let mem = StackPool.map(slot) else { return nil }
+      guard let mem = map(slot) else { return nil }
       base = mem
     } else {
       if chunkLeft < slot {
-        guard let mem = StackPool.map(StackPool.chunkBytes) else { return nil }
+        guard let mem = map(StackPool.chunkBytes) else { return nil }
         chunkCursor = mem
         chunkLeft = StackPool.chunkBytes
       }
@@ -152,10 +157,35 @@ final class StackPool: @unchecked Sendable {
     return false
   }
 
-  private static func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
+  /// Caller holds `lock`.
+  private func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
     let mem = mmap(
       nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-    if mem == MAP_FAILED { return nil }
+    guard let mem, mem != MAP_FAILED else { return nil }
+    if regionCount == regionCapacity {
+      let capacity = max(64, regionCapacity * 2)
+      if let grown = realloc(regions, capacity * MemoryLayout<(UnsafeMutableRawPointer, Int)>.stride) {
+        regions = grown.assumingMemoryBound(to: (base: UnsafeMutableRawPointer, bytes: Int).self)
+        regionCapacity = capacity
+      }
+    }
+    if regionCount < regionCapacity {
+      regions![regionCount] = (mem, bytes)
+      regionCount += 1
+    }
     return mem
+  }
+
+  /// weft_shutdown, once no task can run again: unmaps every stack (the free
+  /// lists and the carving cursor start over).
+  func releaseAll() {
+    lock.lock()
+    for i in 0..<regionCount { munmap(regions![i].base, regions![i].bytes) }
+    regionCount = 0
+    for i in 0..<StackPool.classes { free[i] = nil }
+    chunkCursor = nil
+    chunkLeft = 0
+    mprotectGuards = 0
+    lock.unlock()
   }
 }
