@@ -6,24 +6,14 @@
  * starts afresh or (if the image stayed loaded) reports WEFT_ESHUTDOWN, never
  * crashes. Not linked against libweft: --as-needed drops the runner's -lweft. */
 #define _GNU_SOURCE
-#include "weft.h"
+#include "check.h" /* macros only: CHECK_CODE (which calls into Weft) is unused */
 
 #include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define CHECK(cond)                                                               \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);    \
-      exit(1);                                                                    \
-    }                                                                             \
-  } while (0)
 
 typedef struct {
   int (*init)(const weft_config *);

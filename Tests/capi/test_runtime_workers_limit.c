@@ -4,13 +4,12 @@
  * says so on stderr, and weft_stats reports exactly the threads that exist.
  * Runs in a child process. */
 #define _GNU_SOURCE
-#include "check.h"
+#include "child_util.h"
 
 #include <dirent.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static atomic_int ran;
@@ -71,26 +70,8 @@ static int child(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1) return child();
-  fflush(stdout);
-  int fds[2];
-  CHECK(pipe(fds) == 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    setenv("SWIFT_BACKTRACE", "enable=no", 1);
-    execl(argv[0], argv[0], "child", (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
   char err[4096];
-  size_t len = 0;
-  ssize_t got;
-  while (len < sizeof err - 1 && (got = read(fds[0], err + len, sizeof err - 1 - len)) > 0) len += (size_t)got;
-  err[len] = 0;
-  int status;
-  CHECK(waitpid(pid, &status, 0) == pid);
+  int status = run_child(argv[0], "child", err, sizeof err);
   printf("child stderr: %s", err);
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   CHECK(strstr(err, "weft: started ") != NULL || strstr(err, "no worker") != NULL);

@@ -4,12 +4,11 @@
  * accepted and dropped), wg_wait returns once every accepted task ran, and the
  * runtime keeps working afterwards. Runs in a child process. */
 #define _GNU_SOURCE
-#include "check.h"
+#include "child_util.h"
 
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 enum { N = 100000 };
@@ -56,16 +55,9 @@ static int child(void) {
 
 int main(int argc, char **argv) {
   if (argc > 1) return child();
-  fflush(stdout);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    setenv("SWIFT_BACKTRACE", "enable=no", 1);
-    execl(argv[0], argv[0], "child", (char *)NULL);
-    _exit(127);
-  }
-  int status;
-  CHECK(waitpid(pid, &status, 0) == pid);
+  char err[4096];
+  int status = run_child(argv[0], "child", err, sizeof err);
+  fputs(err, stderr);
   if (WIFSIGNALED(status)) fprintf(stderr, "child killed by signal %d\n", WTERMSIG(status));
   CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   return 0;

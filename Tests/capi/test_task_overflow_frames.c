@@ -7,14 +7,13 @@
  * that every frame checks before going deeper. Each case runs in a child
  * process (re-executed with SWIFT_BACKTRACE=enable=no). */
 #define _GNU_SOURCE
-#include "check.h"
+#include "child_util.h"
 
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 enum { PATTERN_BYTES = 48 * 1024 };
@@ -88,26 +87,8 @@ static int child(const char *mode) {
 }
 
 static void run_case(const char *self, const char *mode) {
-  int fds[2];
-  CHECK(pipe(fds) == 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    setenv("SWIFT_BACKTRACE", "enable=no", 1);
-    execl(self, self, mode, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
   char out[4096];
-  size_t len = 0;
-  ssize_t got;
-  while (len < sizeof out - 1 && (got = read(fds[0], out + len, sizeof out - 1 - len)) > 0) len += (size_t)got;
-  out[len] = 0;
-  close(fds[0]);
-  int status;
-  CHECK(waitpid(pid, &status, 0) == pid);
+  int status = run_child(self, mode, out, sizeof out);
   printf("%s-byte frames: %s", mode, out);
   CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
   CHECK(strstr(out, "weft: stack overflow in task ") != NULL);
