@@ -120,8 +120,9 @@ extension UnsafeMutablePointer where Pointee == Parker {
         timer = Timers.startLocal(deadline: deadline, fire: parkerTimeout, target: UnsafeMutableRawPointer(self))
       }
       ParkerSlot.publish(task.pointee.parkerSlot, self)
-      // Shutdown began between the check above and the publish: it may have
-      // walked the slots already.
+      // Shutdown began between the check above and the publish. (Shutdown walks
+      // the slots only after its grace period, long after a publish that raced
+      // with its start became visible: release ordering is enough.)
       if Runtime.isStopping, tryClaim(Parker.shutdown) { unprepare() } else {
         Scheduler.parkCurrent(task, reason: reason)
       }
@@ -152,7 +153,7 @@ enum ParkerSlot {
 
   @inline(__always)
   static func publish(_ slot: borrowing Atomic<UInt>, _ parker: ParkerRef) {
-    slot.store(UInt(bitPattern: parker), ordering: .sequentiallyConsistent)
+    slot.store(UInt(bitPattern: parker), ordering: .releasing)
   }
 
   @inline(__always)
