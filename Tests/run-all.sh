@@ -49,6 +49,7 @@ suite install bash Tests/abi/check_install.sh
 suite readme bash Tests/abi/check_readme.sh ".build/$config"
 suite swift swift test
 suite swift-example swift run weft-swift-example --test
+suite swift-client bash Tests/swift-client/run.sh
 suite capi bash Tests/capi/run.sh ".build/$config"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"

@@ -39,9 +39,39 @@ public enum Scheduler {
       task.pointee.waitReason = nil
       return
     }
-    _ = withCurrentWorker { $0.switchAway(from: task, .park) }
-    _ = withCurrentWorker { $0.finishSwitch() }  // maybe on another worker now
+    switchAway(task, .park)
     task.pointee.waitReason = nil
+  }
+
+  /// Parks or yields the running task and comes back here once it runs again,
+  /// maybe on another worker.
+  @inline(__always)
+  private static func switchAway(_ task: TaskRef, _ action: Worker.PostSwitch) {
+    switchedOut(task)
+    _ = withCurrentWorker { $0.switchAway(from: task, action) }
+    _ = withCurrentWorker { $0.finishSwitch() }
+    switchedIn(task)
+  }
+
+  /// Dynamic exclusivity: the Swift runtime keeps the open accesses (`modify`
+  /// of a class property, a global, an escaping closure's capture) in a
+  /// per-thread list whose records live on the task's stack. A task takes its
+  /// own off the thread before every switch and puts them back on the thread it
+  /// resumes on, as Swift Concurrency does for its tasks: an access held across a
+  /// park ends where it is, overlapping accesses within the task are still
+  /// caught, and clients need no -enforce-exclusivity flag.
+  @inline(__always)
+  static func switchedOut(_ task: TaskRef) {
+    withUnsafeMutableBytes(of: &task.pointee.accesses) {
+      swift_task_exitThreadLocalContext($0.baseAddress!.assumingMemoryBound(to: CChar.self))
+    }
+  }
+
+  @inline(__always)
+  static func switchedIn(_ task: TaskRef) {
+    withUnsafeMutableBytes(of: &task.pointee.accesses) {
+      swift_task_enterThreadLocalContext($0.baseAddress!.assumingMemoryBound(to: CChar.self))
+    }
   }
 
   /// Makes a parked (or parking) task runnable again. Only a parker's claimer
@@ -88,12 +118,12 @@ public enum Scheduler {
       sched_yield()
       return
     }
-    _ = withCurrentWorker { $0.switchAway(from: task, .yield) }
-    _ = withCurrentWorker { $0.finishSwitch() }
+    switchAway(task, .yield)
   }
 
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
+    if let task = currentTask() { switchedOut(task) }
     _ = withCurrentWorker { $0.switchAway(from: $0.current!, .exit) }
     fatalError("weft: a finished task was resumed")
   }

@@ -40,6 +40,9 @@ public struct TaskRecord: ~Copyable {
   var parker: UnsafeMutableRawPointer? = nil
   /// What the task waits on, for dumps: a static C string, nil when running.
   var waitReason: UnsafePointer<UInt8>? = nil
+  /// The task's open exclusivity accesses while it is switched out (the Swift
+  /// runtime's two-word state; see Scheduler.switchOut). Zero between tasks.
+  var accesses: (UInt, UInt) = (0, 0)
 
   init() {}
 
@@ -57,6 +60,7 @@ let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
   cweft_context_started()
   let task = raw!.assumingMemoryBound(to: TaskRecord.self)
   _ = Scheduler.withCurrentWorker { $0.finishSwitch() }  // we may have been switched to directly
+  Scheduler.switchedIn(task)
   task.pointee.entry?(task.pointee.arg)
   Scheduler.exitCurrent()
 }
