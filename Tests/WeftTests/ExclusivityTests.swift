@@ -16,14 +16,14 @@ struct Accumulator {
   /// A mutating method: `holder.total.drain(from:)` keeps a modify access to
   /// `holder.total` open while it parks in receive.
   mutating func drain(from chan: Chan<Int>) {
-    while case let value?? = try? chan.receive() { sum += value }
+    while let value = try! chan.receive() { sum += value }
   }
 }
 
 final class ExclusivityTests: XCTestCase {
   func testParkInsideAnOpenAccess() throws {
     let holders = (0..<8).map { _ in Holder() }
-    let chans = (0..<8).map { _ in Chan<Int>()! }
+    let chans = (0..<8).map { _ in Chan<Int>() }
     let done = WaitGroup()
     for i in 0..<8 {
       _ = done.add(1)

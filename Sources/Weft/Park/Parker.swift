@@ -43,6 +43,10 @@ public struct Parker: ~Copyable {
   /// The context whose cancellation claims this parker, if any (retained by the
   /// caller for the duration of the call).
   var cancelSource: UnsafeMutableRawPointer? = nil
+  /// A Swift `async` caller's wait record (Swift/AsyncWait.swift) when neither a
+  /// task nor a thread waits: wake() resumes its continuation. Such a parker is
+  /// never prepared or parked; its owner drives the protocol itself.
+  var asyncWait: UnsafeMutableRawPointer? = nil
 
   init(task: TaskRef?, signal: Unmanaged<ThreadSignal>?) {
     self.task = task
@@ -101,8 +105,10 @@ extension UnsafeMutablePointer where Pointee == Parker {
   public func wake() {
     if let task = pointee.task {
       Scheduler.unpark(task)
+    } else if let signal = pointee.signal {
+      signal._withUnsafeGuaranteedRef { $0.post() }
     } else {
-      pointee.signal!._withUnsafeGuaranteedRef { $0.post() }
+      AsyncWait.resume(pointee.asyncWait!)
     }
   }
 

@@ -26,7 +26,7 @@ struct Account {
 
 if CommandLine.arguments.dropFirst().first == "overlap" {
   let ledger = Ledger()
-  let chan = Chan<Int>()!
+  let chan = Chan<Int>()
   let finished = WaitGroup()
   _ = finished.add(1)
   try go {
@@ -42,7 +42,7 @@ if CommandLine.arguments.dropFirst().first == "overlap" {
 } else {
   let n = 16
   let ledgers = (0..<n).map { _ in Ledger() }
-  let chans = (0..<n).map { _ in Chan<Int>()! }
+  let chans = (0..<n).map { _ in Chan<Int>() }
   let finished = WaitGroup()
   for i in 0..<n {
     _ = finished.add(1)
