@@ -135,4 +135,71 @@ final class AsyncTests: XCTestCase {
     }
     XCTAssertEqual(try handle.wait(), 42)
   }
+
+  func testAsyncFormsOfWaitGroupMutexSemaphoreAndContext() async throws {
+    // WaitGroup: go tasks count down while a Swift Task awaits.
+    let group = WaitGroup()
+    let ran = Counter()
+    for _ in 0..<50 {
+      try group.go {
+        _ = Scheduler.sleep(until: monotonicNow() + 1_000_000)
+        ran.bump()
+      }
+    }
+    try await group.wait()
+    XCTAssertEqual(ran.count, 50)
+
+    // Mutex: held by a go task across a park; the Swift Task's lock waits for it.
+    let mutex = Weft.Mutex()
+    let held = Chan<Bool>(capacity: 1)
+    try go {
+      _ = mutex.lock()
+      try! held.send(true)
+      _ = Scheduler.sleep(until: monotonicNow() + 5_000_000)
+      _ = mutex.unlock()
+    }
+    _ = try await held.receive()
+    let start = monotonicNow()
+    try await mutex.lock()
+    XCTAssertGreaterThan(monotonicNow() - start, 1_000_000)
+    _ = mutex.unlock()
+    let value = try await mutex.withLock { () async in 5 }
+    XCTAssertEqual(value, 5)
+
+    // Semaphore: a full semaphore times out, then a release lets one in.
+    let semaphore = Semaphore(capacity: 1)!
+    try await semaphore.acquire()
+    do {
+      try await semaphore.acquire(timeout: .milliseconds(5))
+      XCTFail("acquired a full semaphore")
+    } catch { XCTAssertEqual(error, .timedOut) }
+    _ = semaphore.release(1)
+    try await semaphore.acquire()
+    _ = semaphore.release(1)
+
+    // Context: done as an async wait.
+    let context = try Context.withTimeout(.background, .milliseconds(5))
+    let error = await context.done()
+    XCTAssertEqual(error, .timedOut)
+    let never = await Context.background.done()
+    XCTAssertEqual(never, .deadlock)
+  }
+
+  func testCancellingATaskAwaitingAContendedMutex() async throws {
+    let mutex = Weft.Mutex()
+    XCTAssertTrue(mutex.tryLock())
+    let waiter = Task { () async -> WeftError? in
+      do throws(WeftError) {
+        try await mutex.lock()
+        return nil
+      } catch { return error }
+    }
+    try await Task.sleep(for: .milliseconds(10))
+    waiter.cancel()
+    let error = await waiter.value
+    XCTAssertEqual(error, .canceled)
+    XCTAssertNil(mutex.unlock())  // still ours: the canceled waiter never got it
+    XCTAssertTrue(mutex.tryLock())
+    _ = mutex.unlock()
+  }
 }

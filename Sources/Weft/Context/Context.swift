@@ -391,6 +391,7 @@ extension Parker {
 extension Context {
   /// Blocks (parks the task, or the thread) until the context is done; returns
   /// its error. .deadlock for a context that can never be done.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func wait() -> WeftError? {
     guard canEnd else { return .deadlock }
     if let error { return error }

@@ -65,6 +65,7 @@ public final class Mutex: @unchecked Sendable {
 
   /// Locks, parking (task) or blocking (thread) while held elsewhere.
   /// nil, or .shutdown when it had to wait during weft_shutdown.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   @inlinable @inline(__always)
   public func lock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
@@ -76,6 +77,7 @@ public final class Mutex: @unchecked Sendable {
   /// Lock with a deadline and/or a context: .timedOut, .canceled (or the
   /// context's error) when it ends first. A free lock is taken even past the
   /// deadline (POSIX timedlock); a context already done fails at once.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   @inline(__always)
   public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }

@@ -100,6 +100,7 @@ public final class WaitGroup: @unchecked Sendable {
   /// Waits until the counter is zero. .timedOut / .canceled (the context's error)
   /// / .shutdown when the wait ends first. A zero counter returns at once, even
   /// with a done context.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     if WaitGroup.counter(state.load(ordering: .acquiring)) == 0 { return nil }
     if let context, let error = context.error { return error }

@@ -129,6 +129,7 @@ public enum Scheduler {
   }
 
   /// Sleeps until the deadline, parking the task or blocking the thread.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public static func sleep(until deadline: Int64) -> WeftError? {
     if deadline <= monotonicNow() { return nil }
     return ParkerRef.with { parker in
