@@ -4,7 +4,8 @@
 #
 # Copies the working tree (tracked and untracked files, not .build) into a temp
 # git repository, tags it 0.1.0, and builds Package.swift.in's client against
-# `.package(url: "file://...", from: "0.1.0")` in debug and release. Prints
+# `.package(url: "file://...", from: "0.1.0")` in debug and release; then checks
+# that the misuse in Sources/compile-fail is rejected by the compiler. Prints
 # "N passed, N failed".
 #
 #   bash Tests/swift-client/run.sh          (KEEP=1 keeps the temp dir)
@@ -20,7 +21,7 @@ bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
 
 # The dependency: this tree as a tagged git repository.
 mkdir -p "$tmp/weft"
-(cd "$root" && git ls-files -co --exclude-standard -z | grep -zv '^Tests/swift-client/' |
+(cd "$root" && git ls-files -co --exclude-standard -z | grep -zvE '^(Tests/swift-client|benchmarks)/' |
   xargs -0 cp --parents -t "$tmp/weft")
 git -C "$tmp/weft" init -q
 git -C "$tmp/weft" add -A
@@ -29,12 +30,12 @@ git -C "$tmp/weft" tag 0.1.0
 
 # The client.
 mkdir -p "$tmp/client/Sources"
-cp -r "$here/Sources/client" "$tmp/client/Sources/"
+cp -r "$here/Sources/client" "$here/Sources/compile-fail" "$tmp/client/Sources/"
 sed "s|@WEFT_URL@|file://$tmp/weft|" "$here/Package.swift.in" >"$tmp/client/Package.swift"
 cd "$tmp/client"
 
 for config in debug release; do
-  if swift build -c $config >"$tmp/build-$config.log" 2>&1; then
+  if swift build -c $config --product client >"$tmp/build-$config.log" 2>&1; then
     ok "$config: builds against Weft from: 0.1.0 with no flags"
   else
     bad "$config: build"; tail -30 "$tmp/build-$config.log"; continue
@@ -52,6 +53,19 @@ for config in debug release; do
     ok "$config: an overlapping access across parks is caught"
   else
     bad "$config: overlap not caught (rc $rc)"; echo "$out" | tail -10
+  fi
+done
+
+# Misuse is rejected at compile time (Sources/compile-fail: one error per case).
+swift build --target compile-fail >"$tmp/compile-fail.log" 2>&1
+rc=$?
+for expect in "capture of 'chan' with non-Sendable type 'Chan<Unshared>'" \
+  "mutation of captured var 'total' in concurrently-executing code" \
+  "is unavailable from asynchronous contexts"; do
+  if [ $rc -ne 0 ] && grep -qF "$expect" "$tmp/compile-fail.log"; then
+    ok "rejected at compile time: $expect"
+  else
+    bad "not rejected: $expect"; grep -E "error|warning" "$tmp/compile-fail.log" | sort -u | head -10
   fi
 done
 echo "$passed passed, $failed failed"
