@@ -30,23 +30,23 @@ import Synchronization
 /// closing a channel or spawning a task. Waking a parker happens under `lock`:
 /// wake never blocks.
 public final class Context: @unchecked Sendable {
-  public enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
+  package enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
 
   static let liveMagic: UInt32 = 0x5746_4354
   /// Contexts allocated and not yet freed (tests check the tree leaks nothing).
-  public static let live = Atomic<Int>(0)
+  package static let live = Atomic<Int>(0)
 
   /// The shared root: never canceled, no deadline, no values.
   public static let background = Context(kind: .background, parent: nil, deadline: noDeadline)
 
   /// liveMagic while allocated; the C layer refuses handles without it.
-  public private(set) var magic: UInt32 = Context.liveMagic
+  package private(set) var magic: UInt32 = Context.liveMagic
   let lock = SpinLock()
   private let errorCode = Atomic<Int32>(0)
   private var waiters = WaitQueue()
   /// Background, value and without-cancel contexts cannot be canceled themselves.
   public let cancelable: Bool
-  public let kind: Kind
+  package let kind: Kind
   /// Strong: value and deadline lookups walk up the chain. nil for a child of
   /// background (which has nothing to look up): 100,000 contexts made under
   /// background do not all retain the one shared object.
@@ -64,7 +64,7 @@ public final class Context: @unchecked Sendable {
   // Cancel contexts, guarded by `lock`:
   var causeCode: Int32 = 0
   private var childHead: Unmanaged<Context>? = nil
-  public private(set) var childCount = 0
+  package private(set) var childCount = 0
   var timer: TimerRef? = nil
   var afterFuncHead: Unmanaged<AfterFunc>? = nil
   var doneChan: Channel? = nil
@@ -319,7 +319,7 @@ public final class Context: @unchecked Sendable {
   }
 
   /// Number of live children linked under this context (tests).
-  public var liveChildren: Int {
+  package var liveChildren: Int {
     lock.lock()
     defer { lock.unlock() }
     return childCount
@@ -357,7 +357,7 @@ func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { tryRetainFuncti
 extension UnsafeMutablePointer where Pointee == Parker {
   /// park(deadline:) that a context can also interrupt (claim Parker.canceled).
   /// The context is retained for the duration of the call.
-  public func park(deadline: Int64, context: Context?, reason: StaticString = "") -> Int {
+  package func park(deadline: Int64, context: Context?, reason: StaticString = "") -> Int {
     guard let context, context.canEnd else { return park(deadline: deadline, reason: reason) }
     let held = Unmanaged.passRetained(context)
     defer { held.release() }
@@ -380,7 +380,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
 extension Parker {
   /// The error a non-case claim stands for, with the context's own error for
   /// Parker.canceled (canceled or deadline exceeded).
-  public static func error(forClaim claim: Int, context: Context?) -> WeftError? {
+  package static func error(forClaim claim: Int, context: Context?) -> WeftError? {
     if claim == canceled { return context?.error ?? .canceled }
     return error(forClaim: claim)
   }
@@ -403,5 +403,5 @@ extension Context {
   }
 
   /// True while the handle's object is allocated (checked by the C layer).
-  public var isLiveHandle: Bool { magic == Context.liveMagic }
+  package var isLiveHandle: Bool { magic == Context.liveMagic }
 }

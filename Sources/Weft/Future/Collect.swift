@@ -87,7 +87,7 @@ extension Future {
   /// for ctx to end. values (count * valueSize bytes) and codes receive each
   /// job's result in input order; a job not done when ctx ends gets ctx's error.
   /// Returns how many succeeded.
-  public static func collect(
+  package static func collect(
     context: Context, jobs fns: [(FutureFn, UnsafeMutableRawPointer?)], valueSize: Int,
     values: UnsafeMutableRawPointer?, codes: UnsafeMutablePointer<Int32>, limit: Int
   ) -> Result<Int, WeftError> {

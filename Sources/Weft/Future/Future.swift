@@ -9,19 +9,19 @@ import Synchronization
 /// (acquire), so the value is delivered whole and never changes. Waiters are
 /// woken once, under `lock`, by the producer. A future (and its context) stays
 /// alive while its task runs, whoever released their handles.
-public typealias FutureFn =
+package typealias FutureFn =
   @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
 
-public final class Future: @unchecked Sendable {
+package final class Future: @unchecked Sendable {
   static let liveMagic: UInt32 = 0x5746_4655
-  public private(set) var magic: UInt32 = Future.liveMagic
+  package private(set) var magic: UInt32 = Future.liveMagic
   let lock = SpinLock()
   private let done = Atomic<Bool>(false)
   private var waiters = WaitQueue()
-  public let valueSize: Int
+  package let valueSize: Int
   let buffer: UnsafeMutableRawPointer?
   private var code: Int32 = 0
-  public let context: Context
+  package let context: Context
   let fn: FutureFn?
   let arg: UnsafeMutableRawPointer?
   let body: ((Context, UnsafeMutableRawPointer?) -> Int32)?
@@ -44,17 +44,17 @@ public final class Future: @unchecked Sendable {
     buffer?.deallocate()
   }
 
-  public var isLive: Bool { magic == Future.liveMagic }
+  package var isLive: Bool { magic == Future.liveMagic }
 
   /// Spawns fn(ctx, arg, buffer) in a task.
-  public static func spawn(
+  package static func spawn(
     context: Context, valueSize: Int, fn: @escaping FutureFn, arg: UnsafeMutableRawPointer?
   ) -> Result<Future, WeftError> {
     Future(context: context, valueSize: valueSize, fn: fn, arg: arg, body: nil).launch()
   }
 
   /// Swift form: body(ctx, buffer) writes valueSize bytes and returns 0 or an error.
-  public static func spawn(
+  package static func spawn(
     context: Context, valueSize: Int, _ body: @escaping (Context, UnsafeMutableRawPointer?) -> Int32
   ) -> Result<Future, WeftError> {
     Future(context: context, valueSize: valueSize, fn: nil, arg: nil, body: body).launch()
@@ -83,11 +83,11 @@ public final class Future: @unchecked Sendable {
     lock.unlock()
   }
 
-  public var isReady: Bool { done.load(ordering: .acquiring) }
+  package var isReady: Bool { done.load(ordering: .acquiring) }
 
   /// Waits for the result: copies the value to out (may be nil) and returns fn's
   /// code; or the context's error when ctx ends first (the future keeps running).
-  public func await(context ctx: Context?, into out: UnsafeMutableRawPointer?) -> Int32 {
+  package func await(context ctx: Context?, into out: UnsafeMutableRawPointer?) -> Int32 {
     if !done.load(ordering: .acquiring) {
       let error: WeftError? = ParkerRef.with { parker in
         lock.lock()

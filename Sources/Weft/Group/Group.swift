@@ -9,29 +9,29 @@
 ///
 /// Lock rules: `lock` guards active, limit, firstError and both queues; never
 /// held while spawning, cancelling the context or running user code.
-public typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
+package typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
 
-public final class Group: @unchecked Sendable {
+package final class Group: @unchecked Sendable {
   static let liveMagic: UInt32 = 0x5746_4750
-  public private(set) var magic: UInt32 = Group.liveMagic
+  package private(set) var magic: UInt32 = Group.liveMagic
   let lock = SpinLock()
-  public let context: Context
+  package let context: Context
   private var active = 0
   private var limit = -1
   private var firstError: Int32 = 0
   private var waiters = WaitQueue()
   private var slotWaiters = WaitQueue()
 
-  public init(parent: Context) {
+  package init(parent: Context) {
     context = Context.withCancel(parent)
   }
 
   deinit { magic = 0 }
 
-  public var isLive: Bool { magic == Group.liveMagic }
+  package var isLive: Bool { magic == Group.liveMagic }
 
   /// At most n tasks at once (n < 0: no limit); .busy while tasks run.
-  public func setLimit(_ n: Int) -> WeftError? {
+  package func setLimit(_ n: Int) -> WeftError? {
     lock.lock()
     defer { lock.unlock() }
     if active > 0 { return .busy }
@@ -40,31 +40,31 @@ public final class Group: @unchecked Sendable {
   }
 
   /// Runs fn(ctx, arg) in a new task, first waiting for a slot under the limit.
-  public func go(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+  package func go(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
     if let error = takeSlot(wait: true) { return error }
     return launch(Job(fn: fn, arg: arg, body: nil))
   }
 
   /// go() that returns .wouldBlock instead of waiting for a slot.
-  public func tryGo(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+  package func tryGo(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
     if let error = takeSlot(wait: false) { return error }
     return launch(Job(fn: fn, arg: arg, body: nil))
   }
 
   /// Swift form: body(ctx) returns 0 or an error code.
-  public func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
+  package func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: true) { return error }
     return launch(Job(fn: nil, arg: nil, body: body))
   }
 
-  public func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
+  package func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: false) { return error }
     return launch(Job(fn: nil, arg: nil, body: body))
   }
 
   /// Waits for every task; returns the first non-zero result (0 if none) and
   /// cancels the group's context.
-  public func wait() -> Int32 {
+  package func wait() -> Int32 {
     lock.lock()
     if active > 0 {
       ParkerRef.with { parker in
@@ -161,7 +161,7 @@ public final class Group: @unchecked Sendable {
   }
 
   /// Tasks running or holding a slot (tests).
-  public var running: Int {
+  package var running: Int {
     lock.lock()
     defer { lock.unlock() }
     return active

@@ -150,7 +150,7 @@ public final class Runtime: @unchecked Sendable {
   // MARK: - Spawning
 
   /// Spawns entry(arg). stackSize 0 means the configured default.
-  public static func spawn(
+  package static func spawn(
     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
     stackSize: Int = 0, name: UnsafePointer<CChar>? = nil
   ) -> WeftError? {

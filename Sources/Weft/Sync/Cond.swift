@@ -16,7 +16,7 @@ import Synchronization
 /// unlocked under `queueLock`; wakes happen under it (they never block).
 public final class Cond: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.cond
+  package private(set) var tag: UInt32 = HandleTag.cond
   /// The mutex wait releases and re-acquires (kept alive by this reference).
   public let mutex: Mutex
   let queueLock = SpinLock()

@@ -47,7 +47,7 @@ public final class Mutex: @unchecked Sendable {
   static let spinPause = 30
 
   /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.mutex
+  package private(set) var tag: UInt32 = HandleTag.mutex
   /// The lock word; see the type's comment.
   @usableFromInline let state = Atomic<UInt32>(0)
   /// Guards `queue` and the `parked`/`woken` bits.

@@ -21,7 +21,7 @@ public final class Once: @unchecked Sendable {
   static let done: UInt32 = 2
 
   /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.once
+  package private(set) var tag: UInt32 = HandleTag.once
   let state = Atomic<UInt32>(Once.notStarted)
   let queueLock = SpinLock()
   /// Callers waiting for the running call.

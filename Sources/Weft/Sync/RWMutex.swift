@@ -43,7 +43,7 @@ public final class RWMutex: @unchecked Sendable {
   static let maxReaders: UInt64 = 0x7FFF_FFFF
 
   /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.rwMutex
+  package private(set) var tag: UInt32 = HandleTag.rwMutex
   let state = Atomic<UInt64>(0)
   let queueLock = SpinLock()
   /// Queued readers and writers, FIFO each.

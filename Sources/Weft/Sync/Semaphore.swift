@@ -19,7 +19,7 @@ import Synchronization
 /// Lock rules: `lock` guards `current` and `queue`; wakes happen under it.
 public final class Semaphore: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.semaphore
+  package private(set) var tag: UInt32 = HandleTag.semaphore
   /// Units in all (> 0).
   public let size: Int64
   let lock = SpinLock()

@@ -27,7 +27,7 @@ import Synchronization
 /// block), so a drained waiter's stack stays valid until its wake.
 public final class WaitGroup: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.waitGroup
+  package private(set) var tag: UInt32 = HandleTag.waitGroup
   /// counter << 32 | waiters; see the type's comment.
   let state = Atomic<UInt64>(0)
   /// Guards `queue` and the waiter half of `state`.
@@ -138,7 +138,7 @@ public final class WaitGroup: @unchecked Sendable {
 
   /// add(1), then spawns fn(arg) in a task that calls done() when fn returns
   /// (Go 1.25's wg.Go). The task keeps the WaitGroup alive until its done().
-  public func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
+  package func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
     -> WeftError?
   {
     if let error = add(1) { return error }

@@ -100,7 +100,7 @@ public final class GoTask<Success: Sendable, Failure: Error>: @unchecked Sendabl
   @available(*, noasync, message: "use `await handle.result` in async code")
   public func waitResult() -> Result<Success, Failure> {
     if !finished.load(ordering: .acquiring) {
-      _ = ParkerRef.with { parker in
+      ParkerRef.with { parker in
         lock.lock()
         if finished.load(ordering: .acquiring) { return lock.unlock() }
         _ = parker.waitQueued(

@@ -21,7 +21,7 @@ public enum Scheduler {
   }
 
   @inline(__always)
-  public static func currentTask() -> TaskRef? { withCurrentWorker { $0.current } ?? nil }
+  package static func currentTask() -> TaskRef? { withCurrentWorker { $0.current } ?? nil }
 
   public static var inTask: Bool { currentTask() != nil }
 

@@ -13,9 +13,9 @@ import Synchronization
 /// State machine of `state` (the park/unpark handshake, see Parker):
 ///   running --park()--> parking --(g0 after the switch)--> parked --unpark--> running
 ///                         \--unpark before the switch finished--> notified --g0--> running
-public typealias TaskRef = UnsafeMutablePointer<TaskRecord>
+package typealias TaskRef = UnsafeMutablePointer<TaskRecord>
 
-public struct TaskRecord: ~Copyable {
+package struct TaskRecord: ~Copyable {
   static let running: UInt8 = 0
   static let parking: UInt8 = 1
   static let parked: UInt8 = 2
