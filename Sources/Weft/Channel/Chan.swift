@@ -153,16 +153,19 @@ extension Chan {
 }
 
 extension Chan: AsyncSequence {
+  /// Receiving fails only with a WeftError.
   public typealias Failure = WeftError
 
   /// Receives (suspending) until the channel is closed and drained; throws
   /// `.canceled` when the Swift task is canceled, `.shutdown` at shutdown.
   public struct AsyncIterator: AsyncIteratorProtocol {
+    /// Receiving fails only with a WeftError.
     public typealias Failure = WeftError
     @usableFromInline let chan: Chan
 
     @inlinable init(chan: Chan) { self.chan = chan }
 
+    /// The next value; nil once closed and drained.
     @inlinable
     public mutating func next() async throws(WeftError) -> Element? { try await chan.receive() }
   }
@@ -180,6 +183,7 @@ extension Chan: Sequence {
 
     @inlinable init(chan: Chan) { self.chan = chan }
 
+    /// The next value; nil once closed and drained (or at shutdown).
     @inlinable
     public mutating func next() -> Element? { (try? chan.receive()) ?? nil }
   }

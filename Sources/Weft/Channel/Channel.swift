@@ -32,10 +32,13 @@ package final class Channel: @unchecked Sendable {
   static let deadMagic: UInt64 = 0xDEAD_DEAD_C4A1_C4A1
 
   /// First stored property: right after the object header.
+  @exclusivity(unchecked)
   package private(set) var magic: UInt64
   package let storage: ChannelStorageRef
   let destructor: ((UnsafeMutableRawPointer) -> Void)?
+  @exclusivity(unchecked)
   var timer: TimerRef? = nil
+  @exclusivity(unchecked)
   package private(set) var isTimerChannel = false
 
   private init(storage: ChannelStorageRef, destructor: ((UnsafeMutableRawPointer) -> Void)?) {

@@ -40,9 +40,11 @@ public final class Context: @unchecked Sendable {
   public static let background = Context(kind: .background, parent: nil, deadline: noDeadline)
 
   /// liveMagic while allocated; the C layer refuses handles without it.
+  @exclusivity(unchecked)
   package private(set) var magic: UInt32 = Context.liveMagic
   let lock = SpinLock()
   private let errorCode = Atomic<Int32>(0)
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
   /// Background, value and without-cancel contexts cannot be canceled themselves.
   public let cancelable: Bool
@@ -62,23 +64,37 @@ public final class Context: @unchecked Sendable {
   let valueDestructor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
 
   // Cancel contexts, guarded by `lock`:
+  @exclusivity(unchecked)
   var causeCode: Int32 = 0
+  @exclusivity(unchecked)
   private var childHead: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   package private(set) var childCount = 0
+  @exclusivity(unchecked)
   var timer: TimerRef? = nil
+  @exclusivity(unchecked)
   var afterFuncHead: Unmanaged<AfterFunc>? = nil
+  @exclusivity(unchecked)
   var doneChan: Channel? = nil
 
   // This context as a child, guarded by `registeredWith`'s lock:
+  @exclusivity(unchecked)
   private var registeredWith: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   private var linked = false
+  @exclusivity(unchecked)
   private var siblingPrev: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   private var siblingNext: Unmanaged<Context>? = nil
 
   // Signal contexts (SignalContext.swift), guarded by the signal hub's mutex:
+  @exclusivity(unchecked)
   var watchesSignals = false
+  @exclusivity(unchecked)
   var signalLinked = false
+  @exclusivity(unchecked)
   var signalPrev: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   var signalNext: Unmanaged<Context>? = nil
 
   init(
@@ -141,6 +157,7 @@ public final class Context: @unchecked Sendable {
     return code == 0 ? nil : WeftError(rawValue: code)
   }
 
+  /// True once canceled or past its deadline.
   public var isDone: Bool { stateCode != 0 }
 
   /// The cause given to cancel(cause:), else the error's code; 0 while live.

@@ -14,12 +14,15 @@ package typealias FutureFn =
 
 package final class Future: @unchecked Sendable {
   static let liveMagic: UInt32 = 0x5746_4655
+  @exclusivity(unchecked)
   package private(set) var magic: UInt32 = Future.liveMagic
   let lock = SpinLock()
   private let done = Atomic<Bool>(false)
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
   package let valueSize: Int
   let buffer: UnsafeMutableRawPointer?
+  @exclusivity(unchecked)
   private var code: Int32 = 0
   package let context: Context
   let fn: FutureFn?

@@ -13,13 +13,19 @@ package typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPoin
 
 package final class Group: @unchecked Sendable {
   static let liveMagic: UInt32 = 0x5746_4750
+  @exclusivity(unchecked)
   package private(set) var magic: UInt32 = Group.liveMagic
   let lock = SpinLock()
   package let context: Context
+  @exclusivity(unchecked)
   private var active = 0
+  @exclusivity(unchecked)
   private var limit = -1
+  @exclusivity(unchecked)
   private var firstError: Int32 = 0
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
+  @exclusivity(unchecked)
   private var slotWaiters = WaitQueue()
 
   package init(parent: Context) {

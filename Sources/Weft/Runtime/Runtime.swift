@@ -21,6 +21,7 @@ public final class Runtime: @unchecked Sendable {
   private static let startLock = SpinLock()
 
   let config: RuntimeConfig
+  @exclusivity(unchecked)
   private(set) var workers: [Worker] = []
   let globalQueue = RunQueue()
   let stacks = StackPool()
@@ -39,7 +40,9 @@ public final class Runtime: @unchecked Sendable {
   // and exit take no shared lock. Guarded by recordLock.
   private static let slabSize = 256
   private let recordLock = SpinLock()
+  @exclusivity(unchecked)
   private var freeRecords: [TaskRef] = []
+  @exclusivity(unchecked)
   private var slabs: [TaskRef] = []
 
   private init(config: RuntimeConfig) {
@@ -150,6 +153,7 @@ public final class Runtime: @unchecked Sendable {
   // MARK: - Spawning
 
   /// Spawns entry(arg). stackSize 0 means the configured default.
+  @usableFromInline
   package static func spawn(
     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
     stackSize: Int = 0, name: UnsafePointer<CChar>? = nil

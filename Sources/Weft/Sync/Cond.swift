@@ -16,13 +16,16 @@ import Synchronization
 /// unlocked under `queueLock`; wakes happen under it (they never block).
 public final class Cond: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
+  @exclusivity(unchecked)
   package private(set) var tag: UInt32 = HandleTag.cond
   /// The mutex wait releases and re-acquires (kept alive by this reference).
   public let mutex: Mutex
   let queueLock = SpinLock()
   /// Waiters, FIFO.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// A condition variable used with `mutex` (held around wait).
   public init(mutex: Mutex) {
     self.mutex = mutex
   }

@@ -47,6 +47,7 @@ public final class Mutex: @unchecked Sendable {
   static let spinPause = 30
 
   /// Handle tag for the C layer: set while alive, cleared by deinit.
+  @exclusivity(unchecked)
   package private(set) var tag: UInt32 = HandleTag.mutex
   /// The lock word; see the type's comment.
   @usableFromInline let state = Atomic<UInt32>(0)
@@ -54,8 +55,10 @@ public final class Mutex: @unchecked Sendable {
   let queueLock = SpinLock()
   /// Parked lockers, FIFO (a re-queued woken waiter goes first). `amount` holds
   /// the waiter's first park time (monotonicNow).
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// An unlocked mutex.
   public init() {}
 
   deinit { tag = 0 }

@@ -19,13 +19,16 @@ import Synchronization
 /// Lock rules: `lock` guards `current` and `queue`; wakes happen under it.
 public final class Semaphore: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
+  @exclusivity(unchecked)
   package private(set) var tag: UInt32 = HandleTag.semaphore
   /// Units in all (> 0).
   public let size: Int64
   let lock = SpinLock()
   /// Units held; guarded by `lock`.
+  @exclusivity(unchecked)
   var current: Int64 = 0
   /// Waiters, FIFO; `amount` = units wanted.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
   /// nil for a capacity <= 0.

@@ -27,14 +27,17 @@ import Synchronization
 /// block), so a drained waiter's stack stays valid until its wake.
 public final class WaitGroup: @unchecked Sendable {
   /// Handle tag for the C layer: set while alive, cleared by deinit.
+  @exclusivity(unchecked)
   package private(set) var tag: UInt32 = HandleTag.waitGroup
   /// counter << 32 | waiters; see the type's comment.
   let state = Atomic<UInt64>(0)
   /// Guards `queue` and the waiter half of `state`.
   let queueLock = SpinLock()
   /// Parked waiters of the current generation.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// A WaitGroup with a zero counter.
   public init() {}
 
   deinit { tag = 0 }
@@ -66,6 +69,7 @@ public final class WaitGroup: @unchecked Sendable {
     }
   }
 
+  /// add(-1): .outOfRange when the counter is already zero.
   @inline(__always)
   public func done() -> WeftError? { add(-1) }
 

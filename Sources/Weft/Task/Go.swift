@@ -15,6 +15,7 @@ import Synchronization
 /// another thread, so it must not hold a Swift lock (`Synchronization.Mutex`,
 /// `NSLock`, `os_unfair_lock`) across anything that parks: use Weft's `Mutex`
 /// there. It calls async code through `runAsync(_:)`.
+@inlinable
 @discardableResult
 public func go<Success: Sendable, Failure: Error>(
   stackSize: Int = 0, name: String? = nil, _ body: @escaping @Sendable () throws(Failure) -> Success
@@ -74,11 +75,12 @@ public final class GoTask<Success: Sendable, Failure: Error>: @unchecked Sendabl
   private var waiters = WaitQueue()
   private var outcome: Result<Success, Failure>? = nil
 
-  init() {}
+  @usableFromInline init() {}
 
   /// True once the task returned or threw.
   public var isFinished: Bool { finished.load(ordering: .acquiring) }
 
+  @usableFromInline
   func finish(_ result: Result<Success, Failure>) {
     lock.lock()
     outcome = result
@@ -148,11 +150,13 @@ public final class GoTask<Success: Sendable, Failure: Error>: @unchecked Sendabl
   }
 }
 
-private final class TaskBody {
-  let body: () -> Void
-  init(_ body: @escaping () -> Void) { self.body = body }
+@usableFromInline
+final class TaskBody {
+  @usableFromInline let body: () -> Void
+  @usableFromInline init(_ body: @escaping () -> Void) { self.body = body }
 }
 
-private let runTaskBody: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
+@usableFromInline
+let runTaskBody: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
   Unmanaged<TaskBody>.fromOpaque(raw!).takeRetainedValue().body()
 }

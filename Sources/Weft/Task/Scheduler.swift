@@ -23,8 +23,10 @@ public enum Scheduler {
   @inline(__always)
   package static func currentTask() -> TaskRef? { withCurrentWorker { $0.current } ?? nil }
 
+  /// True when called on a Weft task (not a plain thread).
   public static var inTask: Bool { currentTask() != nil }
 
+  /// The running task's id (as in dumps), 0 on a plain thread.
   public static var currentTaskId: UInt64 { currentTask()?.pointee.id ?? 0 }
 
   /// Switches to the worker; the task's state must already be `parking`.
