@@ -56,6 +56,7 @@ test-asan: deps
 
 bench: lib
 	bash benchmarks/run.sh
+	bash benchmarks/swift/run.sh
 
 install: lib
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig
