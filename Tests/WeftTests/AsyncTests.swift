@@ -152,16 +152,17 @@ final class AsyncTests: XCTestCase {
     // Mutex: held by a go task across a park; the Swift Task's lock waits for it.
     let mutex = Weft.Mutex()
     let held = Chan<Bool>(capacity: 1)
+    let released = Counter()
     try go {
       _ = mutex.lock()
       try! held.send(true)
       _ = Scheduler.sleep(until: monotonicNow() + 5_000_000)
+      released.bump()
       _ = mutex.unlock()
     }
     _ = try await held.receive()
-    let start = monotonicNow()
     try await mutex.lock()
-    XCTAssertGreaterThan(monotonicNow() - start, 1_000_000)
+    XCTAssertEqual(released.count, 1, "the lock was taken only after the holder released it")
     _ = mutex.unlock()
     let value = try await mutex.withLock { () async in 5 }
     XCTAssertEqual(value, 5)

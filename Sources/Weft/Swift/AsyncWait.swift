@@ -139,59 +139,60 @@ extension Channel {
   package func receiveAsync(
     into out: UnsafeMutableRawPointer?, deadline: Int64, context: Context?
   ) async -> WeftError? {
-    let status = receiveNow(out)
-    if status != WeftError.wouldBlock.code { return WeftError(rawValue: status) }
-    if let error = AsyncWait.failFast(deadline: deadline, context: context) { return error }
     let storage = self.storage
-    return await AsyncWait.wait(
-      elem: out, deadline: deadline, context: context,
-      publish: { waiter in
-        var wake: ParkerRef? = nil
-        storage.lock()
-        let status = storage.receiveLocked(out, wake: &wake)
-        if status != WeftError.wouldBlock.code {
-          storage.unlock()
-          if let wake { wake.wake() }
-          return status
-        }
-        storage.pointee.machine.receivers.enqueue(waiter)
-        storage.unlock()
-        return nil
-      },
-      leave: { waiter in
-        storage.lock()
-        storage.pointee.machine.receivers.remove(waiter)
-        storage.unlock()
-      }
-    ).channelError
+    return await waitAsync(elem: out, deadline: deadline, context: context, receiving: true) { wake in
+      storage.receiveLocked(out, wake: &wake)
+    }
   }
 
   /// send(_:deadline:context:) for async callers: elem must stay valid until
   /// it returns.
   @usableFromInline
   package func sendAsync(_ elem: UnsafeRawPointer?, deadline: Int64, context: Context?) async -> WeftError? {
-    let status = sendNow(elem)
+    let storage = self.storage
+    return await waitAsync(
+      elem: UnsafeMutableRawPointer(mutating: elem), deadline: deadline, context: context, receiving: false
+    ) { wake in storage.sendLocked(elem, wake: &wake) }
+  }
+
+  /// The shared tail: one attempt, then (under the lock) another attempt or a
+  /// waiter queued among the receivers or the senders.
+  private func waitAsync(
+    elem: UnsafeMutableRawPointer?, deadline: Int64, context: Context?, receiving: Bool,
+    attempt: (inout ParkerRef?) -> Int32
+  ) async -> WeftError? {
+    let storage = self.storage
+    var wake: ParkerRef? = nil
+    storage.lock()
+    var status = attempt(&wake)
+    storage.unlock()
+    if let wake { wake.wake() }
     if status != WeftError.wouldBlock.code { return WeftError(rawValue: status) }
     if let error = AsyncWait.failFast(deadline: deadline, context: context) { return error }
-    let storage = self.storage
     return await AsyncWait.wait(
-      elem: UnsafeMutableRawPointer(mutating: elem), deadline: deadline, context: context,
+      elem: elem, deadline: deadline, context: context,
       publish: { waiter in
         var wake: ParkerRef? = nil
         storage.lock()
-        let status = storage.sendLocked(elem, wake: &wake)
-        if status != WeftError.wouldBlock.code {
-          storage.unlock()
-          if let wake { wake.wake() }
-          return status
+        status = attempt(&wake)
+        if status == WeftError.wouldBlock.code {
+          if receiving {
+            storage.pointee.machine.receivers.enqueue(waiter)
+          } else {
+            storage.pointee.machine.senders.enqueue(waiter)
+          }
         }
-        storage.pointee.machine.senders.enqueue(waiter)
         storage.unlock()
-        return nil
+        if let wake { wake.wake() }
+        return status == WeftError.wouldBlock.code ? nil : status
       },
       leave: { waiter in
         storage.lock()
-        storage.pointee.machine.senders.remove(waiter)
+        if receiving {
+          storage.pointee.machine.receivers.remove(waiter)
+        } else {
+          storage.pointee.machine.senders.remove(waiter)
+        }
         storage.unlock()
       }
     ).channelError

@@ -66,24 +66,31 @@ public func runAsync<Success: Sendable, Failure: Error>(
 /// Wait for it from tasks and threads with `wait()`, from async code with
 /// `value` / `result`. Sendable (its value crosses tasks, so it must be Sendable).
 ///
-/// Invariants: `outcome` is written once, before `finished` becomes true
-/// (release); readers read it only after seeing `finished` (acquire). Waiters
+/// Invariants: `outcome` is written once, by the task, before `finished`
+/// becomes true (release); readers read it only after seeing `finished` (acquire). Waiters
 /// queue under `lock` and are woken once, after the lock is dropped.
 public final class GoTask<Success: Sendable, Failure: Error>: @unchecked Sendable {
   private let lock = SpinLock()
   private let finished = Atomic<Bool>(false)
   private var waiters = WaitQueue()
-  private var outcome: Result<Success, Failure>? = nil
+  @usableFromInline var outcome: Result<Success, Failure>? = nil
 
   @usableFromInline init() {}
 
   /// True once the task returned or threw.
   public var isFinished: Bool { finished.load(ordering: .acquiring) }
 
-  @usableFromInline
+  /// Inlined into the spawning client (specialized: no metadata lookups); the
+  /// wake-up half needs no type information.
+  @inlinable
   func finish(_ result: Result<Success, Failure>) {
-    lock.lock()
     outcome = result
+    finishWaiters()
+  }
+
+  @usableFromInline
+  func finishWaiters() {
+    lock.lock()
     finished.store(true, ordering: .releasing)
     var woken = WakeList(capacity: waiters.count)
     while let waiter = waiters.dequeueClaiming() { woken.append(waiter.pointee.parker) }
