@@ -33,23 +33,31 @@ final class Worker: @unchecked Sendable {
   private let recheckTimer: UnsafeMutablePointer<uv_timer_t>
   /// This worker's timers (Time/Timers.swift) and the libuv timer armed for the
   /// earliest of them. Owner-only.
+  @exclusivity(unchecked)
   var timerHeap = TimerHeap()
   let heapTimer: UnsafeMutablePointer<uv_timer_t>
+  @exclusivity(unchecked)
   var heapTimerDeadline = noDeadline
   let queue = LocalRunQueue()
   let sleeping = Atomic<Bool>(false)
+  @exclusivity(unchecked)
   var thread = pthread_t()
 
+  @exclusivity(unchecked)
   var current: TaskRef? = nil
   /// The task to run next (a TaskRef's bits, 0 for none); see pushRunnext.
   let runnextSlot = Atomic<UInt>(0)
+  @exclusivity(unchecked)
   var post = PostSwitch.none
   /// Tasks made runnable by this worker's timers (deadlines that passed): they
   /// run before anything queued, FIFO, so a deadline is served promptly even
   /// when thousands of tasks are waiting to run. Owner-only; linked by `next`.
+  @exclusivity(unchecked)
   private var dueHead: TaskRef? = nil
+  @exclusivity(unchecked)
   private var dueTail: TaskRef? = nil
   /// True while this worker runs timer callbacks (see Scheduler.ready).
+  @exclusivity(unchecked)
   var firingTimers = false
 
   func pushDue(_ task: TaskRef) {
@@ -68,27 +76,36 @@ final class Worker: @unchecked Sendable {
   }
 
   /// The task that switched away and whose `post` action is still to be done.
+  @exclusivity(unchecked)
   var previous: TaskRef? = nil
   /// Per victim: its queue's head index (+1) when we last looked, and since when
   /// it has not moved (see steal).
+  @exclusivity(unchecked)
   private var staleWatch: [(head: UInt64, since: Int64)] = Array(
     repeating: (0, 0), count: Runtime.maxWorkers)
   /// Per victim: its runnext slot and switch count at our last spin round (see
   /// stealStaleRunnext). Both tables are allocated once: the stealing path
   /// allocates nothing.
+  @exclusivity(unchecked)
   private var seenRunnext: [(UInt, UInt64)] = Array(repeating: (0, 0), count: Runtime.maxWorkers)
   /// How long a queue must sit untouched before another worker takes from it.
   static let staleNs: Int64 = 20_000
   /// Consecutive task-to-task switches since this worker's g0 last ran.
+  @exclusivity(unchecked)
   private var directRun = 0
+  @exclusivity(unchecked)
   private var tick: UInt32 = 0
+  @exclusivity(unchecked)
   private var random: UInt64
 
+  @exclusivity(unchecked)
   var stackCache: [Stack] = []
+  @exclusivity(unchecked)
   var recordCache: [TaskRef] = []
   static let cacheLimit = 256
 
   let timerOpsLock = SpinLock()
+  @exclusivity(unchecked)
   var timerOps: [TimerOp] = []
   let timerOpsPending = Atomic<Bool>(false)
 
