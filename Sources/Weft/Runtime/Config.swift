@@ -8,6 +8,9 @@ public struct RuntimeConfig: Sendable {
   public var workers = 0
   public var stackSize = 0
   public var shutdownGraceNs: Int64 = 0
+  /// Threads of the blocking-offload pool (IO/Offload.swift); 0: 16.
+  public var offloadThreads = 0
+  public static let defaultOffloadThreads = 16
 
   public init(workers: Int = 0, stackSize: Int = 0, shutdownGraceNs: Int64 = 0) {
     self.workers = workers
@@ -28,6 +31,7 @@ public struct RuntimeConfig: Sendable {
     config.workers = min(config.workers, Runtime.maxWorkers)
     if config.stackSize <= 0 { config.stackSize = RuntimeConfig.defaultStackSize }
     if config.shutdownGraceNs <= 0 { config.shutdownGraceNs = RuntimeConfig.defaultShutdownGrace }
+    if config.offloadThreads <= 0 { config.offloadThreads = RuntimeConfig.defaultOffloadThreads }
     return config
   }
 

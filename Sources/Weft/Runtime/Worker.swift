@@ -95,6 +95,8 @@ final class Worker: @unchecked Sendable {
   let parks = Atomic<UInt64>(0)
   let unparks = Atomic<UInt64>(0)
   let timersActive = Atomic<Int>(0)
+  /// fd readiness on this loop (IO/Poller.swift): posted ops, active handles.
+  let io = WorkerIO()
 
   init(runtime: Runtime, index: Int) {
     self.runtimeRef = Unmanaged.passUnretained(runtime)
@@ -239,6 +241,7 @@ final class Worker: @unchecked Sendable {
     cweft_context_init_thread(g0)
     while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+      if io.pending.load(ordering: .relaxed) { Poller.drain(self) }
       if let first = timerHeap.min, first.pointee.deadline <= monotonicNow() {
         Timers.runDue(self)
         Timers.schedule(self)
@@ -270,7 +273,10 @@ final class Worker: @unchecked Sendable {
     while true {
       if let task = findRunnable() { return task }
       if rounds % 2 == 1, let task = stealStaleRunnext(&seen) { return task }
-      if timerOpsPending.load(ordering: .relaxed) { return nil }
+      if timerOpsPending.load(ordering: .relaxed) || io.pending.load(ordering: .relaxed) { return nil }
+      // Watched fds: look at the loop while spinning, or a readiness waits
+      // for the end of the spin.
+      if io.active.load(ordering: .relaxed) > 0 { uv_run(loop, UV_RUN_NOWAIT) }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
       if rounds % 16 == 0 {
