@@ -127,7 +127,13 @@ public enum Poller {
   /// event (> 0) or a negative WeftError code. Parks a task, blocks a thread.
   public static func wait(fd: Int32, events: Int32, deadline: Int64 = noDeadline, context: Context? = nil) -> Int32 {
     guard events != 0, events & ~IOEvents.both == 0 else { return WeftError.invalid.code }
+    // A closed fd must not reach libuv: epoll_ctl's EBADF aborts it.
     guard isOpen(fd) else { return WeftError.badFd.code }
+    return waitOpen(fd: fd, events: events, deadline: deadline, context: context)
+  }
+
+  /// wait() for an fd the caller knows is open (a Socket's, during a call).
+  static func waitOpen(fd: Int32, events: Int32, deadline: Int64, context: Context?) -> Int32 {
     guard let state = FdTable.state(fd) else { return WeftError.invalid.code }
     if Scheduler.currentTask() != nil { return taskWait(state, events, deadline, context) }
     return threadWait(state, events, deadline, context)
@@ -296,10 +302,11 @@ public enum Poller {
     }
     let ready = status < 0 ? IOEvents.both : events & IOEvents.both
     var served: Int32 = 0
-    let wasFiring = worker.firingTimers
-    worker.firingTimers = true  // woken tasks run first, in order (Worker.pushDue)
-    // Waking under the lock is safe here: the tasks go to this worker's due
-    // list and run only after this callback returns.
+    // Woken tasks go to this worker's runnext and local queue, where idle
+    // workers can steal them (not the due list, which only this worker runs:
+    // a loop holding many connections would keep all their tasks). Waking
+    // under the lock is safe: they run only after this callback returns, or
+    // on a thief that then takes the lock.
     state.pointee.lock.lock()
     if ready & IOEvents.readable != 0, handle.pointee.readers > 0 {
       claimAll(&state.pointee.readers, worker: index, result: 0) { handle.pointee.readers -= 1 } claimed: { $0.wake() }
@@ -313,7 +320,6 @@ public enum Poller {
     // again); ready ones nobody waited for are dropped.
     let wanted = handle.pointee.wanted
     state.pointee.lock.unlock()
-    worker.firingTimers = wasFiring
     apply(handle, status < 0 ? wanted : (handle.pointee.applied & ~ready) | served | wanted, on: worker)
   }
 

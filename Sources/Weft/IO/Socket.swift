@@ -174,7 +174,7 @@ public final class Socket: @unchecked Sendable {
         switch err {
         case EINTR, ECONNABORTED: continue
         case EAGAIN:
-          let rc = Poller.wait(fd: fd, events: IOEvents.readable, deadline: deadline, context: context)
+          let rc = Poller.waitOpen(fd: fd, events: IOEvents.readable, deadline: deadline, context: context)
           if rc < 0 { return .failure(WeftError(rawValue: rc) ?? .io) }
         default: return .failure(WeftError(errno: err))
         }
@@ -229,7 +229,7 @@ public final class Socket: @unchecked Sendable {
       }
       // A Unix socket whose backlog is full says EAGAIN: wait, then retry.
       guard err == EINPROGRESS || err == EAGAIN else { return .failure(WeftError(errno: err)) }
-      let ready = Poller.wait(fd: fd, events: IOEvents.writable, deadline: deadline, context: context)
+      let ready = Poller.waitOpen(fd: fd, events: IOEvents.writable, deadline: deadline, context: context)
       if ready < 0 { return .failure(WeftError(rawValue: ready) ?? .io) }
       if err == EAGAIN {
         rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
@@ -256,7 +256,7 @@ public final class Socket: @unchecked Sendable {
         let err = errno
         if err == EINTR { continue }
         guard err == EAGAIN else { return Int(WeftError(errno: err).code) }
-        let rc = Poller.wait(fd: fd, events: IOEvents.readable, deadline: deadline, context: context)
+        let rc = Poller.waitOpen(fd: fd, events: IOEvents.readable, deadline: deadline, context: context)
         if rc < 0 { return Int(rc) }
       }
     }
@@ -298,7 +298,7 @@ public final class Socket: @unchecked Sendable {
         let err = errno
         if err == EINTR { continue }
         guard err == EAGAIN else { return Int(WeftError(errno: err).code) }
-        let rc = Poller.wait(fd: fd, events: IOEvents.writable, deadline: deadline, context: context)
+        let rc = Poller.waitOpen(fd: fd, events: IOEvents.writable, deadline: deadline, context: context)
         if rc < 0 { return Int(rc) }
       }
       return count

@@ -1,0 +1,171 @@
+// echo: the Go peer of benchmarks/c/echo.c (same protocol, same timed region).
+// C client connections to an echo server in the same process, on loopback;
+// each does R round trips of a SIZE-byte message. Server: a goroutine per
+// connection. n = C*R. Timed from the moment every connection is open and idle
+// until the last client finished. Also: p50/p99 round trip (us) and RSS per
+// open idle connection (VmRSS delta over opening C connections / C).
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	c := flag.Int("c", 100, "connections")
+	r := flag.Int("r", 1000, "round trips per connection")
+	size := flag.Int("size", 64, "message bytes")
+	flag.Parse()
+	var rl syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	rl.Cur = rl.Max
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	if rl.Max < 65536 { // both ends of C connections (root may raise it)
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 65536, Max: 65536})
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fail("listen: %v", err)
+	}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(conn net.Conn) {
+				buf := make([]byte, *size)
+				for {
+					if _, err := io.ReadFull(conn, buf); err != nil {
+						break
+					}
+					if _, err := conn.Write(buf); err != nil {
+						break
+					}
+				}
+				conn.Close()
+			}(conn)
+		}
+	}()
+	addr := ln.Addr().String()
+	lat := make([]int64, *c**r)
+	var opened, finished sync.WaitGroup
+	start := make(chan struct{})
+	opened.Add(*c)
+	finished.Add(*c)
+	rss0 := statusKB("VmRSS")
+	for id := 0; id < *c; id++ {
+		go func(id int) {
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				fail("dial: %v", err)
+			}
+			out := make([]byte, *size)
+			in := make([]byte, *size)
+			for i := range out {
+				out[i] = byte('a' + id%26)
+			}
+			conn.Write(out)
+			if _, err := io.ReadFull(conn, in); err != nil {
+				fail("warm-up echo: %v", err)
+			}
+			opened.Done()
+			<-start
+			mine := lat[id**r : (id+1)**r]
+			for i := 0; i < *r; i++ {
+				t := time.Now()
+				out[0] = byte(i)
+				if _, err := conn.Write(out); err != nil {
+					fail("write: %v", err)
+				}
+				if _, err := io.ReadFull(conn, in); err != nil {
+					fail("read: %v", err)
+				}
+				if in[0] != byte(i) || in[*size-1] != out[*size-1] {
+					fail("echo %d: wrong bytes", i)
+				}
+				mine[i] = int64(time.Since(t))
+			}
+			conn.Close()
+			finished.Done()
+		}(id)
+	}
+	opened.Wait()
+	time.Sleep(20 * time.Millisecond)
+	rss1 := statusKB("VmRSS")
+	t0 := time.Now()
+	close(start)
+	finished.Wait()
+	el := time.Since(t0)
+	ln.Close()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	n := *c * *r
+	report("echo", n, el, "conns", *c, "round_trips", *r,
+		"p50_us", math.Round(float64(lat[n/2])/10)/100,
+		"p99_us", math.Round(float64(lat[n*99/100])/10)/100,
+		"rss_per_conn_b", math.Round(float64(rss1-rss0)*1024/float64(*c)),
+		"total_ms", ms(el))
+}
+
+// ---- reporting helpers (identical in every peer program) ----
+
+// statusKB returns a field of /proc/self/status (e.g. "VmHWM", "VmRSS") in kB.
+func statusKB(field string) int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, field+":") {
+			if f := strings.Fields(line[len(field)+1:]); len(f) > 0 {
+				v, _ := strconv.ParseInt(f[0], 10, 64)
+				return v
+			}
+		}
+	}
+	return -1
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d.Nanoseconds())/1e4) / 100 }
+
+// report prints the single JSON result line; opTime/n is ns_per_op.
+// VmHWM is read here, i.e. at the end of the run.
+func report(workload string, n int, opTime time.Duration, extra ...any) {
+	ns := float64(opTime.Nanoseconds()) / float64(n)
+	kv := append([]any{"workload", workload, "impl", "go", "n", n,
+		"ns_per_op", math.Round(ns*100) / 100, "ops_per_s", math.Round(1e9 / ns),
+		"peak_rss_kb", statusKB("VmHWM"), "gomaxprocs", runtime.GOMAXPROCS(0),
+		"version", runtime.Version()}, extra...)
+	var b strings.Builder
+	b.WriteByte('{')
+	for i := 0; i+1 < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		k, _ := json.Marshal(kv[i])
+		v, _ := json.Marshal(kv[i+1])
+		b.Write(k)
+		b.WriteString(": ")
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	fmt.Println(b.String())
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "VERIFY FAILED: "+format+"\n", args...)
+	os.Exit(1)
+}
