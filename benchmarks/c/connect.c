@@ -14,7 +14,9 @@ static void acceptor(void *arg) {
   weft_sock_t *l = arg;
   for (;;) {
     weft_sock_t *c;
-    if (weft_sock_accept(l, &c) != 0) break;
+    int rc = weft_sock_accept(l, &c);
+    if (rc == WEFT_ECLOSED) break;
+    CHECK(rc);
     weft_sock_close(c);
   }
 }

@@ -31,7 +31,9 @@ static void acceptor(void *arg) {
   weft_sock_t *l = arg;
   for (;;) {
     weft_sock_t *c;
-    if (weft_sock_accept(l, &c) != 0) break;
+    int rc = weft_sock_accept(l, &c);
+    if (rc == WEFT_ECLOSED) break;
+    CHECK(rc);
     CHECK(weft_go(serve, c));
   }
 }
@@ -109,7 +111,16 @@ int main(int argc, char **argv) {
   setrlimit(RLIMIT_NOFILE, &rl);
   struct rlimit more = {65536, 65536}; /* both ends of C connections (root may raise it) */
   if (rl.rlim_max < more.rlim_max) setrlimit(RLIMIT_NOFILE, &more);
+  getrlimit(RLIMIT_NOFILE, &rl);
+  /* Both ends live here: clamp C to what the fd limit allows (as the Go peer). */
+  int64_t fit = ((int64_t)rl.rlim_cur - 32) / 2;
+  if (C > fit) {
+    fprintf(stderr, "echo: RLIMIT_NOFILE %llu: %lld connections instead of %lld\n",
+            (unsigned long long)rl.rlim_cur, (long long)fit, (long long)C);
+    C = fit;
+  }
   lat = calloc((size_t)(C * R), sizeof *lat);
+  if (!lat) fail("out of memory");
   bench_start_runtime();
   bench_run_main(main_task, NULL);
   return 0;

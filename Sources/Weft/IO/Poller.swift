@@ -302,18 +302,18 @@ public enum Poller {
     }
     let ready = status < 0 ? IOEvents.both : events & IOEvents.both
     var served: Int32 = 0
-    // Woken tasks go to this worker's runnext and local queue, where idle
-    // workers can steal them (not the due list, which only this worker runs:
-    // a loop holding many connections would keep all their tasks). Waking
-    // under the lock is safe: they run only after this callback returns, or
-    // on a thief that then takes the lock.
+    // Woken tasks go to this worker's runnext, and once that is taken to the
+    // global queue while another worker is idle (else this worker's queue):
+    // a loop holding many connections must not keep all their tasks (not the
+    // due list either: only this worker runs it). Waking under the lock is
+    // safe: a task woken elsewhere only spins on the lock until we leave.
     state.pointee.lock.lock()
     if ready & IOEvents.readable != 0, handle.pointee.readers > 0 {
-      claimAll(&state.pointee.readers, worker: index, result: 0) { handle.pointee.readers -= 1 } claimed: { $0.wake() }
+      claimAll(&state.pointee.readers, worker: index, result: 0) { handle.pointee.readers -= 1 } claimed: { Scheduler.unpark($0.pointee.task!, spread: true) }
       served |= IOEvents.readable
     }
     if ready & IOEvents.writable != 0, handle.pointee.writers > 0 {
-      claimAll(&state.pointee.writers, worker: index, result: 0) { handle.pointee.writers -= 1 } claimed: { $0.wake() }
+      claimAll(&state.pointee.writers, worker: index, result: 0) { handle.pointee.writers -= 1 } claimed: { Scheduler.unpark($0.pointee.task!, spread: true) }
       served |= IOEvents.writable
     }
     // Ready events that had waiters stay armed (their tasks are likely to wait

@@ -97,6 +97,8 @@ final class Worker: @unchecked Sendable {
   let timersActive = Atomic<Int>(0)
   /// fd readiness on this loop (IO/Poller.swift): posted ops, active handles.
   let io = WorkerIO()
+  private var lastBusyPoll: Int64 = 0
+  static let busyPollNs: Int64 = 10_000_000
 
   init(runtime: Runtime, index: Int) {
     self.runtimeRef = Unmanaged.passUnretained(runtime)
@@ -248,7 +250,17 @@ final class Worker: @unchecked Sendable {
       }
       if let task = findRunnable() {
         execute(task)
-        if tick % 64 == 0 { uv_run(loop, UV_RUN_NOWAIT) }
+        // The loop is polled when nothing is runnable (below), as Go's
+        // findrunnable polls the network; while busy only every 10 ms (Go's
+        // sysmon): polling a busy worker more often piles up woken I/O tasks
+        // faster than they run, and the overflow waits in the global queue.
+        if tick % 64 == 0 {
+          let now = monotonicNow()
+          if now - lastBusyPoll > Worker.busyPollNs {
+            lastBusyPoll = now
+            uv_run(loop, UV_RUN_NOWAIT)
+          }
+        }
         continue
       }
       uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable

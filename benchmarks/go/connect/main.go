@@ -29,7 +29,10 @@ func main() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
-				return
+				if strings.Contains(err.Error(), "use of closed") {
+					return
+				}
+				fail("accept: %v", err)
 			}
 			conn.Close()
 		}

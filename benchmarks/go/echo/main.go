@@ -35,6 +35,12 @@ func main() {
 	if rl.Max < 65536 { // both ends of C connections (root may raise it)
 		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 65536, Max: 65536})
 	}
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	// Both ends live here: clamp C to what the fd limit allows (as the C port).
+	if fit := (int(rl.Cur) - 32) / 2; *c > fit {
+		fmt.Fprintf(os.Stderr, "echo: RLIMIT_NOFILE %d: %d connections instead of %d\n", rl.Cur, fit, *c)
+		*c = fit
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -44,7 +50,10 @@ func main() {
 		for {
 			conn, err := ln.Accept()
 			if err != nil {
-				return
+				if strings.Contains(err.Error(), "use of closed") {
+					return
+				}
+				fail("accept: %v", err)
 			}
 			go func(conn net.Conn) {
 				buf := make([]byte, *size)
