@@ -125,16 +125,29 @@ public final class Socket: @unchecked Sendable {
   }
 
   public static func listenTCP(host: String?, port: Int, backlog: Int32) -> Result<Socket, WeftError> {
+    eachAddress(host, port, passive: true, deadline: noDeadline, context: nil) {
+      listen($0, backlog: backlog, isUnix: false)
+    }
+  }
+
+  /// Resolves host, then tries body on each address until one succeeds; the
+  /// last error otherwise (at once for a deadline, a context or shutdown).
+  private static func eachAddress(
+    _ host: String?, _ port: Int, passive: Bool, deadline: Int64, context: Context?,
+    _ body: (Address) -> Result<Socket, WeftError>
+  ) -> Result<Socket, WeftError> {
     let addresses: [Address]
-    switch resolve(host, port, passive: true, deadline: noDeadline, context: nil) {
+    switch resolve(host, port, passive: passive, deadline: deadline, context: context) {
     case .success(let list): addresses = list
     case .failure(let error): return .failure(error)
     }
     var last = WeftError.nameNotFound
     for address in addresses {
-      switch listen(address, backlog: backlog, isUnix: false) {
+      switch body(address) {
       case .success(let socket): return .success(socket)
-      case .failure(let error): last = error
+      case .failure(let error):
+        last = error
+        if error == .timedOut || error == .canceled || error == .shutdown { return .failure(error) }
       }
     }
     return .failure(last)
@@ -186,21 +199,9 @@ public final class Socket: @unchecked Sendable {
     -> Result<Socket, WeftError>
   {
     guard port > 0 else { return .failure(.invalid) }
-    let addresses: [Address]
-    switch resolve(host, port, passive: false, deadline: deadline, context: context) {
-    case .success(let list): addresses = list
-    case .failure(let error): return .failure(error)
+    return eachAddress(host, port, passive: false, deadline: deadline, context: context) {
+      connect($0, isUnix: false, deadline: deadline, context: context)
     }
-    var last = WeftError.nameNotFound
-    for address in addresses {
-      switch connect(address, isUnix: false, deadline: deadline, context: context) {
-      case .success(let socket): return .success(socket)
-      case .failure(let error):
-        last = error
-        if error == .timedOut || error == .canceled || error == .shutdown { return .failure(error) }
-      }
-    }
-    return .failure(last)
   }
 
   public static func connectUnix(path: String, deadline: Int64 = noDeadline, context: Context? = nil)

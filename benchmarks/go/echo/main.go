@@ -7,20 +7,19 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"os"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"weftnet/report"
 )
 
 func main() {
@@ -44,7 +43,7 @@ func main() {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fail("listen: %v", err)
+		report.Fail("listen: %v", err)
 	}
 	go func() {
 		for {
@@ -53,7 +52,7 @@ func main() {
 				if strings.Contains(err.Error(), "use of closed") {
 					return
 				}
-				fail("accept: %v", err)
+				report.Fail("accept: %v", err)
 			}
 			go func(conn net.Conn) {
 				buf := make([]byte, *size)
@@ -75,12 +74,12 @@ func main() {
 	start := make(chan struct{})
 	opened.Add(*c)
 	finished.Add(*c)
-	rss0 := statusKB("VmRSS")
+	rss0 := report.StatusKB("VmRSS")
 	for id := 0; id < *c; id++ {
 		go func(id int) {
 			conn, err := net.Dial("tcp", addr)
 			if err != nil {
-				fail("dial: %v", err)
+				report.Fail("dial: %v", err)
 			}
 			out := make([]byte, *size)
 			in := make([]byte, *size)
@@ -89,7 +88,7 @@ func main() {
 			}
 			conn.Write(out)
 			if _, err := io.ReadFull(conn, in); err != nil {
-				fail("warm-up echo: %v", err)
+				report.Fail("warm-up echo: %v", err)
 			}
 			opened.Done()
 			<-start
@@ -98,13 +97,13 @@ func main() {
 				t := time.Now()
 				out[0] = byte(i)
 				if _, err := conn.Write(out); err != nil {
-					fail("write: %v", err)
+					report.Fail("write: %v", err)
 				}
 				if _, err := io.ReadFull(conn, in); err != nil {
-					fail("read: %v", err)
+					report.Fail("read: %v", err)
 				}
 				if in[0] != byte(i) || in[*size-1] != out[*size-1] {
-					fail("echo %d: wrong bytes", i)
+					report.Fail("echo %d: wrong bytes", i)
 				}
 				mine[i] = int64(time.Since(t))
 			}
@@ -114,7 +113,7 @@ func main() {
 	}
 	opened.Wait()
 	time.Sleep(20 * time.Millisecond)
-	rss1 := statusKB("VmRSS")
+	rss1 := report.StatusKB("VmRSS")
 	t0 := time.Now()
 	close(start)
 	finished.Wait()
@@ -122,59 +121,9 @@ func main() {
 	ln.Close()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	n := *c * *r
-	report("echo", n, el, "conns", *c, "round_trips", *r,
+	report.Report("echo", n, el, "conns", *c, "round_trips", *r,
 		"p50_us", math.Round(float64(lat[n/2])/10)/100,
 		"p99_us", math.Round(float64(lat[n*99/100])/10)/100,
 		"rss_per_conn_b", math.Round(float64(rss1-rss0)*1024/float64(*c)),
-		"total_ms", ms(el))
-}
-
-// ---- reporting helpers (identical in every peer program) ----
-
-// statusKB returns a field of /proc/self/status (e.g. "VmHWM", "VmRSS") in kB.
-func statusKB(field string) int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return -1
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			if f := strings.Fields(line[len(field)+1:]); len(f) > 0 {
-				v, _ := strconv.ParseInt(f[0], 10, 64)
-				return v
-			}
-		}
-	}
-	return -1
-}
-
-func ms(d time.Duration) float64 { return math.Round(float64(d.Nanoseconds())/1e4) / 100 }
-
-// report prints the single JSON result line; opTime/n is ns_per_op.
-// VmHWM is read here, i.e. at the end of the run.
-func report(workload string, n int, opTime time.Duration, extra ...any) {
-	ns := float64(opTime.Nanoseconds()) / float64(n)
-	kv := append([]any{"workload", workload, "impl", "go", "n", n,
-		"ns_per_op", math.Round(ns*100) / 100, "ops_per_s", math.Round(1e9 / ns),
-		"peak_rss_kb", statusKB("VmHWM"), "gomaxprocs", runtime.GOMAXPROCS(0),
-		"version", runtime.Version()}, extra...)
-	var b strings.Builder
-	b.WriteByte('{')
-	for i := 0; i+1 < len(kv); i += 2 {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		k, _ := json.Marshal(kv[i])
-		v, _ := json.Marshal(kv[i+1])
-		b.Write(k)
-		b.WriteString(": ")
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	fmt.Println(b.String())
-}
-
-func fail(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "VERIFY FAILED: "+format+"\n", args...)
-	os.Exit(1)
+		"total_ms", report.Ms(el))
 }
