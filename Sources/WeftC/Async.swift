@@ -40,14 +40,15 @@ func startAsync(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64, _ kind:
   _ cases: UnsafeMutablePointer<weft_case>?, _ n: UInt, _ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64
 ) -> Int32 {
   precondition(selectCaseLayoutMatches, "weft: weft_case and SelectCase layouts differ")
-  guard let cases, n > 0, n <= 1 << 20 else { return WeftError.invalid.code }
+  guard cases != nil || n == 0, n <= 1 << 20 else { return WeftError.invalid.code }
   let count = Int(n)
   var channels: [Channel] = []
-  for i in 0..<count where cases[i].chan != nil {
-    guard let live = channel(cases[i].chan) else { return WeftError.invalid.code }
+  for i in 0..<count where cases![i].chan != nil {
+    guard let live = channel(cases![i].chan) else { return WeftError.invalid.code }
     channels.append(live.takeUnretainedValue())
   }
-  let rebound = UnsafeMutableRawPointer(cases).assumingMemoryBound(to: SelectCase.self)
+  // n == 0 waits until ctx ends (or the op is canceled by tag), like select.
+  let rebound = cases.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: SelectCase.self) }
   return startAsync(ctx, notify, tag) { .select(rebound, count, channels) }
 }
 
@@ -72,5 +73,44 @@ func startAsync(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64, _ kind:
 @c public func weft_ctx_wait_async(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64) -> Int32 {
   guard let ctx, let target = ctxRef(ctx) else { return WeftError.invalid.code }
   guard target.canEnd else { return WeftError.deadlock.code }
-  return startAsync(nil, notify, tag) { .contextDone(target) }
+  guard let notify = channel(notify)?.takeUnretainedValue() else { return WeftError.invalid.code }
+  return code(AsyncOp.start(.contextDone(target), context: target, notify: notify, tag: tag))
+}
+
+/// notify's state, for the functions below (WEFT_EINVAL: not a notify channel).
+@inline(__always)
+func notifyState(_ notify: ChanHandle?, _ body: (NotifyState) -> Int32) -> Int32 {
+  guard let notify = channel(notify)?.takeUnretainedValue(), notify.elemSize == AsyncCompletion.size
+  else { return WeftError.invalid.code }
+  return body(NotifyState.of(notify))
+}
+
+@c public func weft_async_cancel(_ notify: ChanHandle?, _ tag: UInt64) -> Int32 {
+  notifyState(notify) { $0.cancel(tag) ? 1 : 0 }
+}
+
+@c public func weft_async_fd(_ notify: ChanHandle?) -> Int32 {
+  notifyState(notify) { state in
+    let fd = state.fd()
+    return fd >= 0 ? fd : WeftError.noMemory.code
+  }
+}
+
+@c public func weft_async_poll(
+  _ notify: ChanHandle?, _ out: UnsafeMutablePointer<weft_completion>?, _ max: UInt
+) -> Int32 {
+  guard let out, max > 0 else { return WeftError.invalid.code }
+  guard let chan = channel(notify)?.takeUnretainedValue(), chan.elemSize == AsyncCompletion.size
+  else { return WeftError.invalid.code }
+  NotifyState.existing(chan)?.rearm()
+  let limit = Int(min(max, UInt(Int32.max)))
+  var n = 0
+  while n < limit, chan.tryReceive(into: UnsafeMutableRawPointer(out + n)) == nil { n += 1 }
+  return Int32(n)
+}
+
+@c public func weft_async_overflows(_ notify: ChanHandle?) -> Int64 {
+  guard let chan = channel(notify)?.takeUnretainedValue(), chan.elemSize == AsyncCompletion.size
+  else { return Int64(WeftError.invalid.code) }
+  return NotifyState.existing(chan)?.overflows.load(ordering: .relaxed) ?? 0
 }

@@ -227,6 +227,10 @@ PROTOTYPES = {
     "weft_mutex_lock_async": (I, [P, P, P, c_uint64]),
     "weft_sem_acquire_async": (I, [P, I64, P, P, c_uint64]),
     "weft_ctx_wait_async": (I, [P, P, c_uint64]),
+    "weft_async_cancel": (I, [P, c_uint64]),
+    "weft_async_fd": (I, [P]),
+    "weft_async_poll": (I, [P, POINTER(weft_completion), c_size_t]),
+    "weft_async_overflows": (I64, [P]),
 }
 
 
