@@ -193,6 +193,9 @@ int weft_chan_recv_ctx(weft_chan_t *ch, void *out, weft_ctx_t *ctx);
  * WEFT_ECLOSED, every blocked receiver WEFT_ECLOSED. A second close:
  * WEFT_ECLOSED. */
 int weft_chan_close(weft_chan_t *ch);
+/* 1 once closed (values may still be buffered), 0 while open; WEFT_EINVAL
+ * for a bad handle. Blocks: no. */
+int weft_chan_closed(weft_chan_t *ch);
 /* Buffered values / capacity; negative WEFT_E* for a bad handle. */
 int64_t weft_chan_len(weft_chan_t *ch);
 int64_t weft_chan_cap(weft_chan_t *ch);

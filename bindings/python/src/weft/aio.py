@@ -1,302 +1,495 @@
-"""The asyncio bridge: weft operations awaited without one OS thread per await.
+"""The event-loop bridge (asyncio, trio, anyio on either): weft operations
+awaited without a thread per await and without a reader thread.
 
-Each awaited operation starts through a weft_*_async call: the runtime spawns a
-native task that performs the blocking operation and sends a completion
-{tag, result} on this event loop's notify channel. ONE reader thread per loop
-blocks in weft_chan_recv(notify) (the GIL is released meanwhile), drains what
-is there and resolves the futures on the loop through loop.call_soon_threadsafe.
-The reader exits after a second with nothing outstanding and starts again with
-the next operation.
+Path of one awaited operation:
+ 1. The non-blocking form first (try_recv, try_lock, ...), on the loop thread
+    with the GIL kept: a ready operation completes at once, no hop.
+ 2. Otherwise weft_*_async starts it: a runtime task performs it and sends a
+    completion {tag, result} on this loop's notify channel, then signals the
+    notify channel's eventfd (weft_async_fd). The loop watches that fd
+    (asyncio add_reader; trio wait_readable in a system task) and drains the
+    completions in batches (weft_async_poll), waking each awaiter.
+ 3. No per-operation context: cancellation withdraws the operation by tag
+    (weft_async_cancel), a timeout is a loop timer that does the same.
 
-Every operation gets its own weft context (a child of the caller's ctx, with
-the caller's timeout); cancelling the awaiting asyncio task cancels that
-context, so the weft operation is withdrawn. If it had already completed, the
-effect is undone: a received object goes back into its channel, a lock or
-semaphore units are given back.
+Cancel safety, by construction: an operation the runtime completed is never
+dropped. The awaiter receives the raw result code and decodes it itself, so:
+ - asyncio: a cancelled awaiter whose completion already arrived undoes it at
+   once; one whose completion arrives later undoes it on arrival. Undo: a
+   received value goes to the channel's push-back buffer (the next receive
+   takes it first, in order: no re-send), a lock is unlocked, units are put
+   back, unsent objects leave the registry.
+ - trio: the abort function withdraws the operation and refuses the abort
+   (Abort.FAILED); the task is rescheduled with the completion: the value if
+   the operation happened (the cancellation then comes at the next
+   checkpoint), Cancelled if it was withdrawn.
+
+Python code runs only on the loop's thread; the runtime never calls back.
 """
+from __future__ import annotations
+
 import asyncio
 import itertools
-import threading
+import sys
 import weakref
-from ctypes import byref, c_int64, c_void_p
+from ctypes import addressof, byref, c_int64, sizeof
+from typing import Any, Callable, Dict, Optional
+
+Starter = Callable[[Optional[int], int, int], int]
+Undo = Optional[Callable[[int], None]]
 
 from . import _core, _ffi
 from .errors import error
 
 lib = _ffi.lib
+plib = _ffi.plib
 
 NOTIFY_CAPACITY = 4096
 BATCH = 256
-IDLE_SECONDS = 1.0
+
+_OK = 0
+_EAGAIN = _ffi.EAGAIN
+_ECANCELED = _ffi.ECANCELED
+_ETIMEDOUT = _ffi.ETIMEDOUT
+
+_live: "weakref.WeakSet[_Bridge]" = weakref.WeakSet()
+
+
+def live_bridges() -> int:
+    """How many event loops (or trio runs) have a bridge (for leak checks)."""
+    return len(_live)
 
 
 class _Op:
-    __slots__ = ("future", "ctx", "finish", "undo", "keep")
+    """One started operation: the awaiter's future (asyncio) or task (trio),
+    the undo for a completion nobody will take, buffers to keep alive."""
+    __slots__ = ("fut", "undo", "keep", "timer", "timed_out", "task", "raise_cancel",
+                 "__weakref__")
 
-    def __init__(self, future, ctx, finish, undo, keep):
-        self.future = future
-        self.ctx = ctx
-        self.finish = finish
+    def __init__(self, undo: Optional[Callable[[int], None]], keep: Any) -> None:
+        self.fut: Any = None
         self.undo = undo
-        self.keep = keep  # buffers and objects that must outlive the operation
-
-    def on_future_done(self, future):
-        if future.cancelled() and self.ctx is not None:
-            lib.weft_ctx_cancel(self.ctx)
+        self.keep = keep
+        self.timer: Any = None
+        self.timed_out = False
+        self.task: Any = None
+        self.raise_cancel: Any = None
 
 
 class _Bridge:
-    def __init__(self, loop):
-        # Weakly: _bridges is keyed weakly by the loop, a strong reference here
-        # would keep every closed loop (and its bridge) alive.
-        self._loop = weakref.ref(loop)
-        out = c_void_p()
-        rc = lib.weft_chan_make(_ffi.ctypes.sizeof(_ffi.weft_completion), NOTIFY_CAPACITY, byref(out))
+    """One notify channel, its eventfd and the pending operations by tag."""
+
+    def __init__(self) -> None:
+        out = _ffi.ctypes.c_void_p()
+        rc = lib.weft_chan_make(sizeof(_ffi.weft_completion), NOTIFY_CAPACITY, byref(out))
         if rc < 0:
             raise error(rc)
-        self.notify = out.value
-        self.pending = {}
-        self.lock = threading.Lock()
-        self.outstanding = 0   # started, completion not yet read from notify
-        self.running = False
-        self.tags = itertools.count(1)
-
-    def __del__(self):
-        try:
+        self.notify: int = out.value  # type: ignore[assignment]
+        self.fd = plib.weft_async_fd(self.notify)
+        if self.fd < 0:
             lib.weft_chan_release(self.notify)
-        except Exception:
+            raise error(self.fd)
+        self.pending: Dict[int, _Op] = {}
+        self.tags = itertools.count(1)
+        self.buf = (_ffi.weft_completion * BATCH)()
+        self.buf_addr = addressof(self.buf)
+        _live.add(self)
+
+    def close(self) -> None:
+        """The loop is gone: completions still coming are dropped (closing
+        notify makes their tasks give up), their undo runs now where it can."""
+        notify, self.notify = self.notify, 0
+        if not notify:
+            return
+        plib.weft_chan_close(notify)
+        for tag in list(self.pending):
+            plib.weft_async_cancel(notify, tag)
+        lib.weft_chan_release(notify)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown or forked child
             pass
 
-    # ------------------------------------------------------------ start
-
-    def start(self, start, finish, undo=None, ctx=None, timeout=None, keep=None, future=True):
-        """Starts one operation: start(op_ctx, notify, tag) -> rc. Returns the
-        asyncio future (None with future=False: fire and forget)."""
-        parent = None if ctx is None else ctx.handle
-        op_ctx = c_void_p()
-        if timeout is not None:
-            rc = lib.weft_ctx_with_timeout(parent, _core.seconds_to_ns(max(timeout, 0)), byref(op_ctx))
-        else:
-            rc = lib.weft_ctx_with_cancel(parent, byref(op_ctx))
-        if rc < 0:
-            raise error(rc)
-        fut = self._loop().create_future() if future else None
-        op = _Op(fut, op_ctx.value, finish, undo, keep)
+    def start(self, starter: Starter, ctx: Optional[int], op: _Op) -> int:
+        """starter(ctx, notify, tag) -> rc; registers op under its tag.
+        Returns the tag, or the negative code when nothing was started."""
         tag = next(self.tags)
-        with self.lock:
-            self.pending[tag] = op
-            self.outstanding += 1
-            spawn_reader = not self.running
-            self.running = True
-        if spawn_reader:
-            threading.Thread(target=self._read, name="weft-asyncio", daemon=True).start()
-        failure = None
-        try:
-            rc = start(op.ctx, self.notify, tag)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            rc, failure = None, exc
-        if rc is None or rc < 0:
-            with self.lock:
-                del self.pending[tag]
-                self.outstanding -= 1
-            lib.weft_ctx_release(op.ctx)
-            raise failure if failure is not None else error(rc)
-        if fut is not None:
-            fut.add_done_callback(op.on_future_done)
-        return fut
+        rc = starter(ctx, self.notify, tag)
+        if rc < 0:
+            return rc
+        self.pending[tag] = op
+        return tag
 
-    # ------------------------------------------------------------ reader thread
+    def cancel(self, tag: int) -> None:
+        if self.notify:
+            plib.weft_async_cancel(self.notify, tag)
 
-    def _read(self):
-        buf = (_ffi.weft_completion * BATCH)()
+    def drain(self) -> None:
+        """Reads every completion waiting on notify; wakes or undoes each."""
         notify = self.notify
+        if not notify:
+            return
+        buf = self.buf
+        pending = self.pending
         while True:
-            rc = lib.weft_chan_recv_until(notify, byref(buf, 0), lib.weft_now_ns() + int(IDLE_SECONDS * 1e9))
-            if rc == _ffi.ETIMEDOUT:
-                with self.lock:
-                    if self.outstanding == 0:
-                        self.running = False
-                        return
-                continue
-            if rc < 0:  # shutdown
-                with self.lock:
-                    self.running = False
+            n = plib.weft_async_poll(notify, self.buf_addr, BATCH)
+            if n <= 0:
                 return
-            n = 1
-            size = _ffi.ctypes.sizeof(_ffi.weft_completion)
-            while n < BATCH and lib.weft_chan_try_recv(notify, byref(buf, n * size)) == 0:
-                n += 1
-            items = [(buf[i].tag, buf[i].result) for i in range(n)]
-            with self.lock:
-                self.outstanding -= n
-            loop = self._loop()
+            for i in range(n):
+                c = buf[i]
+                op = pending.pop(c.tag, None)
+                if op is not None:
+                    self._complete(op, c.result)
+            if n < BATCH:
+                return
+
+    def _complete(self, op: _Op, result: int) -> None:
+        raise NotImplementedError
+
+
+# ------------------------------------------------------------------ asyncio
+
+
+class _AsyncioBridge(_Bridge):
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self.loop = weakref.ref(loop)
+        loop.add_reader(self.fd, self.drain)
+
+    def _complete(self, op: _Op, result: int) -> None:
+        if op.timer is not None:
+            op.timer.cancel()
+        fut = op.fut
+        if fut.cancelled():  # nobody takes it: undone
+            if op.undo is not None:
+                op.undo(result)
+            return
+        fut.set_result(result)
+
+    async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
+                  timeout: Optional[float]) -> int:
+        """Starts the operation and awaits its result code. On cancellation the
+        completed operation is undone (now, or when its completion arrives)."""
+        op = _Op(undo, keep)
+        loop = self.loop()
+        assert loop is not None
+        fut = op.fut = loop.create_future()
+        tag = self.start(starter, ctx, op)
+        if tag < 0:
+            return tag
+        if timeout is not None:
+            op.timer = loop.call_later(max(timeout, 0), self._time_out, tag, op)
+        try:
+            result: int = await fut
+        except asyncio.CancelledError:
+            if fut.cancelled():
+                self.cancel(tag)  # its completion comes later: _complete undoes it
+            elif undo is not None:
+                undo(fut.result())  # it arrived while we were being cancelled
+            if op.timer is not None:
+                op.timer.cancel()
+            raise
+        if result == _ECANCELED and op.timed_out:
+            return _ETIMEDOUT
+        return result
+
+    def _time_out(self, tag: int, op: _Op) -> None:
+        op.timed_out = True
+        self.cancel(tag)
+
+
+def _asyncio_bridge(loop: asyncio.AbstractEventLoop) -> _AsyncioBridge:
+    b: Optional[_AsyncioBridge] = getattr(loop, "_weft_bridge", None)
+    if b is None:
+        b = _AsyncioBridge(loop)
+        try:
+            loop._weft_bridge = b  # type: ignore[attr-defined]
+        except AttributeError:  # a loop class with __slots__: look it up each time
+            _other_loops[loop] = b
+        _watch_close(loop, b)
+    return b
+
+
+_other_loops: "weakref.WeakKeyDictionary[Any, _AsyncioBridge]" = weakref.WeakKeyDictionary()
+
+
+def _watch_close(loop: asyncio.AbstractEventLoop, b: _AsyncioBridge) -> None:
+    """Releases the bridge (and its fd watch) when the loop closes."""
+    close = loop.close
+    bref = weakref.ref(b)
+
+    def closing() -> None:
+        bb = bref()
+        if bb is not None:
             try:
-                if loop is None:
-                    raise RuntimeError("loop gone")
-                loop.call_soon_threadsafe(self._dispatch, items)
-            except RuntimeError:  # the loop is closed: nobody awaits these
-                self._dispatch(items, dead=True)
-            del loop
-
-    # ------------------------------------------------------------ loop thread
-
-    def _dispatch(self, items, dead=False):
-        for tag, result in items:
-            with self.lock:
-                op = self.pending.pop(tag, None)
-            if op is None:
-                continue
-            lib.weft_ctx_release(op.ctx)
-            op.ctx = None
-            fut = op.future
-            try:
-                if fut is None or fut.done() or dead:
-                    if op.undo is not None:
-                        op.undo(result)
-                    continue
-                value = op.finish(result)
-            except BaseException as exc:  # noqa: BLE001 - delivered to the awaiter
-                if fut is not None and not fut.done() and not dead:
-                    fut.set_exception(exc)
-            else:
-                fut.set_result(value)
+                loop.remove_reader(bb.fd)
+            except Exception:  # noqa: BLE001 - already closed
+                pass
+            bb.close()
+            _live.discard(bb)
+        try:
+            del loop._weft_bridge  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        close()
+    try:
+        loop.close = closing  # type: ignore[method-assign]
+    except AttributeError:
+        pass
 
 
-_bridges = weakref.WeakKeyDictionary()
-_bridges_lock = threading.Lock()
+# ------------------------------------------------------------------ trio
 
 
-def live_bridges():
-    """How many event loops have a bridge (for leak checks)."""
-    with _bridges_lock:
-        return len(_bridges)
+class _TrioBridge(_Bridge):
+    def __init__(self, trio: Any) -> None:
+        super().__init__()
+        self.trio = trio
+        import outcome
+        self.outcome = outcome
+        trio.lowlevel.spawn_system_task(self._reader, name="weft-completions")
+
+    async def _reader(self) -> None:
+        wait_readable = self.trio.lowlevel.wait_readable
+        try:
+            while True:
+                await wait_readable(self.fd)
+                self.drain()
+        finally:
+            self.close()
+            _live.discard(self)
+
+    def _complete(self, op: _Op, result: int) -> None:
+        if op.raise_cancel is not None and result == _ECANCELED:
+            self.trio.lowlevel.reschedule(op.task, self.outcome.capture(op.raise_cancel))
+        else:
+            self.trio.lowlevel.reschedule(op.task, self.outcome.Value(result))
+
+    async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
+                  timeout: Optional[float]) -> int:
+        """Starts the operation and waits, rescheduled by its completion."""
+        lowlevel = self.trio.lowlevel
+        op = _Op(undo, keep)
+        op.task = lowlevel.current_task()
+        sub = None
+        if timeout is not None:  # a child context with the deadline
+            out = _ffi.ctypes.c_void_p()
+            rc = plib.weft_ctx_with_timeout(ctx, int(max(timeout, 0) * 1e9), byref(out))
+            if rc < 0:
+                return rc  # type: ignore[no-any-return]
+            ctx = sub = out.value
+        try:
+            tag = self.start(starter, ctx, op)
+            if tag < 0:
+                return tag
+
+            def abort(raise_cancel: Any) -> Any:
+                # Refused: the completion decides (the value if it happened).
+                op.raise_cancel = raise_cancel
+                self.cancel(tag)
+                return lowlevel.Abort.FAILED
+            result: int = await lowlevel.wait_task_rescheduled(abort)
+            return result
+        finally:
+            if sub is not None:
+                plib.weft_ctx_cancel(sub)
+                lib.weft_ctx_release(sub)
 
 
-def bridge(loop=None):
-    """The bridge of the running loop (made on first use)."""
-    if loop is None:
+def _trio_bridge(trio: Any) -> _TrioBridge:
+    var = _trio_var(trio)
+    b: Optional[_TrioBridge] = var.get(None)
+    if b is None:
+        b = _TrioBridge(trio)
+        var.set(b)
+    return b
+
+
+_run_var: Any = None
+
+
+def _trio_var(trio: Any) -> Any:
+    global _run_var
+    if _run_var is None:
+        _run_var = trio.lowlevel.RunVar("weft_bridge")
+    return _run_var
+
+
+# ------------------------------------------------------------------ dispatch
+
+
+def _bridge() -> Any:
+    """The running loop's bridge: asyncio (also anyio's asyncio backend), else
+    trio (also anyio's trio backend)."""
+    try:
         loop = asyncio.get_running_loop()
-    with _bridges_lock:
-        b = _bridges.get(loop)
-        if b is None:
-            b = _bridges[loop] = _Bridge(loop)
-        return b
+    except RuntimeError:
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            try:
+                trio.lowlevel.current_task()
+            except RuntimeError:
+                pass
+            else:
+                return _trio_bridge(trio)
+        raise RuntimeError("weft: no running asyncio loop or trio run") from None
+    return _asyncio_bridge(loop)
+
+
+def bridge(loop: Optional[asyncio.AbstractEventLoop] = None) -> Any:
+    return _asyncio_bridge(loop) if loop is not None else _bridge()
+
+
+def _ctx_handle(ctx: Any) -> Optional[int]:
+    return None if ctx is None else ctx.handle  # type: ignore[no-any-return]
+
+
+async def _checkpoint() -> None:
+    """After an operation that completed at once: trio wants a checkpoint (so
+    a busy consumer cannot starve the run); asyncio.Queue does not yield there,
+    neither does the asyncio path."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        trio = sys.modules.get("trio")
+        if trio is not None:
+            await trio.lowlevel.cancel_shielded_checkpoint()
 
 
 # ------------------------------------------------------------------ operations
 
 
-def _redeliver(b, ch, buf):
-    """Puts a received value back into its channel (its awaiter was cancelled
-    after the receive happened): nothing is lost."""
-    if ch._h is None:
-        if ch._kind == "object":
-            _core.drop(buf.value)
-        return
-
-    def failed(result):
-        if result < 0 and ch._kind == "object":
-            _core.drop(buf.value)
-    b.start(lambda c, n, t: lib.weft_chan_send_async(ch.handle, byref(buf), None, n, t),
-            None, failed, keep=(ch, buf), future=False)
+async def _await(try_fn: Optional[Callable[[], int]], starter: Starter, undo: Undo, keep: Any,
+                 ctx: Any, timeout: Optional[float]) -> int:
+    """The non-blocking form first, else the operation through the bridge:
+    its result code (a timeout 0 or less never waits: ETIMEDOUT)."""
+    rc = try_fn() if try_fn is not None else _EAGAIN
+    if rc != _EAGAIN:
+        await _checkpoint()
+        return rc
+    if timeout is not None and timeout <= 0:
+        return _ETIMEDOUT
+    return await _bridge().run(starter, undo, keep, _ctx_handle(ctx), timeout)  # type: ignore[no-any-return]
 
 
-async def chan_recv(ch, timeout, ctx):
-    b = bridge()
+async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:
+    if ch._back:
+        await _checkpoint()
+        return ch._back.popleft()
+    h = ch.handle
     buf = ch._out()
-    ref = None if buf is None else byref(buf)
+    addr = None if buf is None else addressof(buf)
 
-    def finish(result):
-        if result < 0:
-            raise error(result)
-        return ch._decode(buf)
-
-    def undo(result):
-        if result == 0 and buf is not None:
-            _redeliver(b, ch, buf)
-
-    return await b.start(lambda c, n, t: lib.weft_chan_recv_async(ch.handle, ref, c, n, t),
-                         finish, undo, ctx, timeout, keep=(ch, buf))
+    def undo(result: int) -> None:
+        if result == _OK:
+            ch._push_back(ch._decode(buf))
+    rc = await _await(lambda: plib.weft_chan_try_recv(h, addr),  # type: ignore[no-any-return]
+                      lambda c, n, t: plib.weft_chan_recv_async(h, addr, c, n, t),
+                      undo, (ch, buf), ctx, timeout)
+    if rc < 0:
+        raise error(rc)
+    return ch._decode(buf)
 
 
-async def chan_send(ch, value, timeout, ctx):
-    b = bridge()
+async def chan_send(ch: Any, value: Any, timeout: Optional[float], ctx: Any) -> None:
+    h = ch.handle
     buf, token = ch._encode(value)
-    ref = None if buf is None else byref(buf)
+    addr = None if buf is None else addressof(buf)
 
-    def finish(result):
-        if result < 0:
-            undo(result)
-            raise error(result)
-
-    def undo(result):
+    def undo(result: int) -> None:  # nobody awaits: a send that happened stays sent
         if result < 0 and token is not None:
             _core.drop(token)
-
     try:
-        fut = b.start(lambda c, n, t: lib.weft_chan_send_async(ch.handle, ref, c, n, t),
-                      finish, undo, ctx, timeout, keep=(ch, buf))
-    except BaseException:
-        undo(-1)
+        rc = await _await(lambda: plib.weft_chan_try_send(h, addr),  # type: ignore[no-any-return]
+                          lambda c, n, t: plib.weft_chan_send_async(h, addr, c, n, t),
+                          undo, (ch, buf), ctx, timeout)
+    except BaseException as exc:
+        if not isinstance(exc, _cancelled_types()) and token is not None:
+            _core.drop(token)  # nothing was started (no loop, ...)
         raise
-    return await fut
+    if rc < 0:
+        undo(rc)
+        raise error(rc)
 
 
-async def select(call, timeout, ctx):
-    b = bridge()
+def _cancelled_types() -> tuple:
+    """Exceptions meaning: the operation was started, the bridge undoes it."""
+    types: list = [asyncio.CancelledError]
+    trio = sys.modules.get("trio")
+    if trio is not None:
+        types.append(trio.Cancelled)
+    return tuple(types)
 
-    def finish(result):
-        return call.finish(result)
 
-    def undo(result):
-        back = call.undo(result)
-        if back is not None:
-            _redeliver(b, *back)
-
+async def select(call: Any, timeout: Optional[float], ctx: Any) -> Any:
+    sel = call.pushed_back()
+    if sel is not None:
+        await _checkpoint()
+        return sel
     try:
-        fut = b.start(lambda c, n, t: lib.weft_select_async(call.array, call.n, c, n, t),
-                      finish, undo, ctx, timeout, keep=call)
-    except BaseException:
-        call.drop_tokens()
+        rc = await _await(lambda: lib.weft_select(call.array, call.n, _ffi.SELECT_DEFAULT, 0),  # type: ignore[no-any-return]
+                          lambda c, n, t: plib.weft_select_async(call.array, call.n, c, n, t),
+                          call.undo, call, ctx, timeout)
+    except BaseException as exc:
+        if not isinstance(exc, _cancelled_types()):
+            call.drop_tokens()
         raise
-    return await fut
+    return call.finish(rc)
 
 
-def _checked(result):
-    if result < 0:
-        raise error(result)
+async def _simple(try_fn: Optional[Callable[[], int]], starter: Starter, undo: Undo, keep: Any,
+                  ctx: Any, timeout: Optional[float]) -> None:
+    rc = await _await(try_fn, starter, undo, keep, ctx, timeout)
+    if rc < 0:
+        raise error(rc)
 
 
-async def wg_wait(wg, timeout, ctx):
-    return await bridge().start(lambda c, n, t: lib.weft_wg_wait_async(wg.handle, c, n, t),
-                                _checked, None, ctx, timeout, keep=wg)
+async def wg_wait(wg: Any, timeout: Optional[float], ctx: Any) -> None:
+    h = wg.handle
+    await _simple(None, lambda c, n, t: plib.weft_wg_wait_async(h, c, n, t), None, wg, ctx, timeout)
 
 
-async def mutex_lock(mu, timeout, ctx):
-    def undo(result):
-        if result == 0:
-            mu.unlock()
-    return await bridge().start(lambda c, n, t: lib.weft_mutex_lock_async(mu.handle, c, n, t),
-                                _checked, undo, ctx, timeout, keep=mu)
+async def mutex_lock(mu: Any, timeout: Optional[float], ctx: Any) -> None:
+    h = mu.handle
+
+    def undo(result: int) -> None:
+        if result == _OK:
+            plib.weft_mutex_unlock(h)
+    await _simple(lambda: plib.weft_mutex_try_lock(h),  # type: ignore[no-any-return]
+                  lambda c, n, t: plib.weft_mutex_lock_async(h, c, n, t), undo, mu, ctx, timeout)
 
 
-async def sem_acquire(sem, count, timeout, ctx):
-    def undo(result):
-        if result == 0:
-            sem.release(count)
-    return await bridge().start(lambda c, n, t: lib.weft_sem_acquire_async(sem.handle, count, c, n, t),
-                                _checked, undo, ctx, timeout, keep=sem)
+async def sem_acquire(sem: Any, count: int, timeout: Optional[float], ctx: Any) -> None:
+    h = sem.handle
+
+    def undo(result: int) -> None:
+        if result == _OK:
+            plib.weft_sem_put(h, count)
+    await _simple(lambda: plib.weft_sem_try_acquire(h, count),  # type: ignore[no-any-return]
+                  lambda c, n, t: plib.weft_sem_acquire_async(h, count, c, n, t), undo, sem,
+                  ctx, timeout)
 
 
-async def ctx_wait(target, timeout, ctx=None):
-    # The operation's own context is a child of target: it ends when target
-    # does, when the timeout passes, or when the awaiter is cancelled.
-    def finish(result):
-        err = target.err
-        if err is None:
-            raise error(result if result < 0 else _ffi.ETIMEDOUT)
-        return err
-    if timeout is None and not lib.weft_ctx_done(target.handle):
-        raise error(_ffi.EDEADLK)  # background: never done
-    return await bridge().start(lambda c, n, t: lib.weft_ctx_wait_async(c, n, t),
-                                finish, None, target, timeout, keep=target)
+class _Target:
+    """ctx_wait's operation context is the target itself (or its timeout child)."""
+    __slots__ = ("handle",)
+
+    def __init__(self, handle: int) -> None:
+        self.handle = handle
+
+
+async def ctx_wait(target: Any, timeout: Optional[float]) -> Any:
+    h = target.handle
+    if plib.weft_ctx_err(h) < 0:
+        await _checkpoint()
+        return target.err
+    if not plib.weft_ctx_done(h):
+        raise error(_ffi.EDEADLK, "wait_async: this context can never be done")
+    rc = await _await(None, lambda c, n, t: plib.weft_ctx_wait_async(c, n, t), None, target,
+                      _Target(h), timeout)
+    err = target.err
+    if err is None:
+        raise error(rc if rc < 0 and rc != _ECANCELED else _ETIMEDOUT)
+    return err

@@ -9,6 +9,11 @@ from .channel import SIGNAL, Channel
 from .errors import InvalidArgument, check, error
 
 lib = _ffi.lib
+plib = _ffi.plib
+
+
+def _never(*args):  # Context.wait always passes a context
+    return _ffi.EINVAL
 
 # with_value: keys map to small stable ints (the C key pointer); values stay in
 # _values under a token (the C value pointer) while their Context object lives.
@@ -76,9 +81,13 @@ class Context(Handle):
         """Cancels this context and its subtree (idempotent). cause: an int
         reported by .cause."""
         if cause is None:
-            check(lib.weft_ctx_cancel(self.handle))
+            rc = plib.weft_ctx_cancel(self.handle)
         else:
-            check(lib.weft_ctx_cancel_cause(self.handle, int(cause)))
+            if isinstance(cause, bool) or not isinstance(cause, int):
+                raise InvalidArgument("cancel: cause must be an int, not %r" % (cause,))
+            rc = plib.weft_ctx_cancel_cause(self.handle, cause)
+        if rc < 0:
+            raise error(rc, "cancel: this context cannot be canceled" if rc == _ffi.EINVAL else None)
 
     @property
     def err(self):
@@ -118,14 +127,12 @@ class Context(Handle):
 
     def wait(self, timeout=None):
         """Blocks until done; returns .err. Raises Deadlock for a context that
-        can never be done, Timeout if timeout seconds pass first."""
-        if timeout is None:
-            rc = lib.weft_ctx_wait(self.handle)
-            if rc == _ffi.EDEADLK:
-                raise error(rc)
-            return self.err
-        with self.with_timeout(timeout) as sub:
-            rc = lib.weft_ctx_wait(sub.handle)
+        can never be done (without a timeout), Timeout if timeout seconds pass
+        first. Ctrl-C interrupts it on the main thread."""
+        h = self.handle
+        if timeout is None and not plib.weft_ctx_done(h):
+            raise error(_ffi.EDEADLK, "wait: this context can never be done")
+        rc = _core.wait(_never, lib.weft_ctx_wait, (), timeout, self)
         if rc == _ffi.EDEADLK:
             raise error(rc)
         err = self.err
@@ -133,9 +140,23 @@ class Context(Handle):
             raise error(_ffi.ETIMEDOUT)
         return err
 
+    def after_func(self, fn, *args, **kwargs):
+        """Runs fn(*args, **kwargs) on a binding thread once this context is
+        done (Go's context.AfterFunc). Returns an AfterFunc: stop() prevents
+        the call if it has not started; .future is its concurrent Future."""
+        return AfterFunc(self, fn, args, kwargs)
+
     async def wait_async(self, timeout=None):
         from . import aio
         return await aio.ctx_wait(self, timeout)
+
+    def _state(self):
+        err = lib.weft_ctx_err(self._h)
+        dl = self.deadline_ns
+        parts = ["live" if err == 0 else "done(%s)" % lib.weft_err_name(err).decode()]
+        if dl is not None:
+            parts.append("deadline in %.3fs" % ((dl - lib.weft_now_ns()) / 1e9))
+        return " ".join(parts)
 
     # ---------------------------------------------------------- lifetime
 
@@ -200,27 +221,69 @@ def with_signals(parent=None):
 # ------------------------------------------------------------------ Group
 
 
+class AfterFunc:
+    """A call scheduled by Context.after_func."""
+
+    def __init__(self, ctx, fn, args, kwargs):
+        if not callable(fn):
+            raise InvalidArgument("after_func: fn must be callable, not %r" % (fn,))
+        self._stop = with_cancel()
+        self._lock = threading.Lock()
+        self._status = "waiting"
+        ctx_done, stop_done = ctx.done(), self._stop.done()
+
+        def body():
+            from .channel import select
+            select([stop_done] if ctx_done is None else [ctx_done, stop_done])
+            with self._lock:
+                if self._status != "waiting":
+                    return None
+                self._status = "running"
+            return fn(*args, **kwargs)
+        self.future = _core.pool.submit(body, (), {})
+
+    def stop(self):
+        """True if this stopped the call (it had not started)."""
+        with self._lock:
+            if self._status != "waiting":
+                return False
+            self._status = "stopped"
+        self._stop.cancel()
+        return True
+
+    def __repr__(self):
+        return "<weft.AfterFunc %s>" % self._status
+
+
 class Group:
     """errgroup for Python callables: go(fn, *args) runs fn on a binding thread
-    (never a task stack); the first exception cancels .ctx, wait() waits for all,
-    cancels .ctx and re-raises that first exception. limit: at most n at once
-    (go() waits for a slot; try_go() returns False instead)."""
+    (never a task stack) and returns a concurrent.futures.Future of its result;
+    the first exception cancels .ctx. wait() waits for all, cancels .ctx and
+    returns the results in go() order, or raises: the first exception
+    (errgroup), or with all_errors=True an ExceptionGroup of every failure
+    (like asyncio.TaskGroup). limit: at most n at once (go() waits for a slot;
+    try_go() returns False instead)."""
 
-    def __init__(self, parent=None, limit=None):
+    def __init__(self, parent=None, limit=None, all_errors=False):
         from .sync import Semaphore, WaitGroup
+        if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+            raise InvalidArgument("Group: limit must be an int or None, not %r" % (limit,))
         self.ctx = _parent(parent).with_cancel()
         self._wg = WaitGroup()
         self._sem = Semaphore(limit) if limit is not None and limit > 0 else None
         self._first = None
         self._lock = threading.Lock()
+        self._all_errors = all_errors
+        self._futures = []
 
     def _launch(self, fn, args, kwargs):
-        from .runtime import _pool_submit
+        if not callable(fn):
+            raise InvalidArgument("Group.go: fn must be callable, not %r" % (fn,))
         self._wg.add(1)
 
         def body():
             try:
-                fn(*args, **kwargs)
+                return fn(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - first error wins
                 with self._lock:
                     first = self._first is None
@@ -228,16 +291,20 @@ class Group:
                         self._first = exc
                 if first:
                     self.ctx.cancel()
+                raise
             finally:
                 if self._sem is not None:
                     self._sem.release()
                 self._wg.done()
-        return _pool_submit(body, (), {})
+        future = _core.pool.submit(body, (), {}, report=False)
+        with self._lock:
+            self._futures.append(future)
+        return future
 
     def go(self, fn, *args, **kwargs):
         if self._sem is not None:
             self._sem.acquire()
-        self._launch(fn, args, kwargs)
+        return self._launch(fn, args, kwargs)
 
     def try_go(self, fn, *args, **kwargs):
         if self._sem is not None and not self._sem.try_acquire():
@@ -247,16 +314,30 @@ class Group:
 
     def _finish(self):
         self.ctx.cancel()
-        if self._first is not None:
+        with self._lock:
+            futures = list(self._futures)
+        if self._all_errors:
+            errors = [f.exception() for f in futures if f.exception() is not None]
+            if errors:
+                raise _exception_group("weft.Group: %d of %d failed" % (len(errors), len(futures)),
+                                       errors)
+        elif self._first is not None:
             raise self._first
+        return [f.result() for f in futures]
 
     def wait(self):
         self._wg.wait()
-        self._finish()
+        return self._finish()
 
     async def wait_async(self):
         await self._wg.wait_async()
-        self._finish()
+        return self._finish()
+
+    def __repr__(self):
+        with self._lock:
+            n = len(self._futures)
+            done = sum(f.done() for f in self._futures)
+        return "<weft.Group %d started, %d done%s>" % (n, done, ", failed" if self._first else "")
 
     def __enter__(self):
         return self
@@ -268,3 +349,11 @@ class Group:
             return False
         self.wait()
         return False
+
+
+def _exception_group(message, errors):
+    import builtins
+    cls = getattr(builtins, "BaseExceptionGroup", None)
+    if cls is None:  # Python < 3.11: the first error, the others chained in notes
+        return errors[0]
+    return cls(message, errors)

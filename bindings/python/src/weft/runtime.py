@@ -3,7 +3,7 @@ import os
 from ctypes import byref, c_void_p, sizeof
 
 from . import _core, _ffi
-from .errors import InvalidArgument, check
+from .errors import InvalidArgument, WeftError, check
 
 lib = _ffi.lib
 
@@ -36,8 +36,15 @@ def now_ns():
 
 
 def sleep(seconds):
-    """Sleeps (blocks this thread; the GIL is released)."""
-    check(lib.weft_sleep_ns(int(seconds * 1e9)))
+    """Sleeps (blocks this thread; the GIL is released; Ctrl-C interrupts it
+    on the main thread)."""
+    deadline = _core.deadline_ns(_core._seconds(seconds, "sleep: seconds"))
+    main = _core._get_ident() == _core._MAIN
+    while True:
+        step = min(deadline, lib.weft_now_ns() + _core.SLICE_NS) if main else deadline
+        check(lib.weft_sleep_until(step))
+        if step == deadline:
+            return
 
 
 def _pool_submit(fn, args, kwargs):
@@ -46,11 +53,55 @@ def _pool_submit(fn, args, kwargs):
 
 def go(fn, *args, **kwargs):
     """Runs fn(*args, **kwargs) concurrently on a thread the binding manages
-    (Python code never runs on a weft task stack). Returns a
-    concurrent.futures.Future of its result."""
+    (Python code never runs on a weft task stack), in a copy of the caller's
+    contextvars. Returns a concurrent.futures.Future of its result
+    (asyncio.wrap_future works); an exception nobody retrieves goes to
+    threading.excepthook."""
     if not callable(fn):
-        raise InvalidArgument("go() needs a callable")
+        raise InvalidArgument("go: fn must be callable, not %r" % (fn,))
     return _core.pool.submit(fn, args, kwargs)
+
+
+def collect(calls, limit=None, ctx=None):
+    """Runs every callable of calls (at most limit at once) on binding threads
+    and waits for all: returns (values, errors), both in calls' order, with
+    values[i] None where errors[i] holds the exception (partial success, like
+    weft_collect: one failure does not stop the others). Once ctx ends, calls
+    not yet started get Canceled."""
+    import concurrent.futures
+    from .sync import Semaphore
+    calls = list(calls)
+    for i, fn in enumerate(calls):
+        if not callable(fn):
+            raise InvalidArgument("collect: calls[%d] is %r, not a callable" % (i, fn))
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InvalidArgument("collect: limit must be an int >= 0 or None, not %r" % (limit,))
+    sem = Semaphore(limit) if limit else None
+    futures = []
+    for fn in calls:
+        try:
+            if ctx is not None and ctx.err is not None:
+                raise ctx.err
+            if sem is not None:
+                sem.acquire(ctx=ctx)
+        except WeftError as exc:  # ctx ended: this call never starts
+            failed = concurrent.futures.Future()
+            failed.set_exception(exc)
+            futures.append(failed)
+            continue
+        futures.append(_core.pool.submit(_with_slot, (fn, sem), {}, report=False))
+    concurrent.futures.wait(futures)
+    values = [None if f.exception() is not None else f.result() for f in futures]
+    errors = [f.exception() for f in futures]
+    return values, errors
+
+
+def _with_slot(fn, sem):
+    try:
+        return fn()
+    finally:
+        if sem is not None:
+            sem.release()
 
 
 def go_native(fn_address, arg=None, stack_size=0, name=None):

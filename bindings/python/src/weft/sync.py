@@ -8,18 +8,17 @@ from ._handle import Handle
 from .errors import InvalidArgument, check
 
 lib = _ffi.lib
+plib = _ffi.plib
 
 
-def _wait(timeout, ctx, plain, until, with_ctx, *args):
-    """One blocking call in its plain / _until / _ctx form."""
-    if ctx is not None:
-        if timeout is not None:
-            with ctx.with_timeout(timeout) as sub:
-                return check(with_ctx(*args, sub.handle))
-        return check(with_ctx(*args, ctx.handle))
-    if timeout is not None:
-        return check(until(*args, _core.deadline_ns(timeout)))
-    return check(plain(*args))
+def _wait(timeout, ctx, try_fn, until, with_ctx, *args):
+    """One blocking call: the non-blocking form first (try_fn, GIL kept), then
+    the _until / _ctx form (in slices on the main thread: Ctrl-C works)."""
+    if try_fn is not None:
+        rc = try_fn(*args)
+        if rc != _ffi.EAGAIN:
+            return check(rc)
+    return check(_core.wait(until, with_ctx, args, timeout, ctx))
 
 
 def _make(fn, *args):
@@ -42,7 +41,7 @@ class WaitGroup(Handle):
         check(lib.weft_wg_done(self.handle))
 
     def wait(self, timeout=None, ctx=None):
-        _wait(timeout, ctx, lib.weft_wg_wait, lib.weft_wg_wait_until, lib.weft_wg_wait_ctx, self.handle)
+        _wait(timeout, ctx, None, lib.weft_wg_wait_until, lib.weft_wg_wait_ctx, self.handle)
 
     async def wait_async(self, timeout=None, ctx=None):
         from . import aio
@@ -70,7 +69,7 @@ class Mutex(Handle):
         super().__init__(_make(lib.weft_mutex_make))
 
     def lock(self, timeout=None, ctx=None):
-        _wait(timeout, ctx, lib.weft_mutex_lock, lib.weft_mutex_lock_until, lib.weft_mutex_lock_ctx,
+        _wait(timeout, ctx, plib.weft_mutex_try_lock, lib.weft_mutex_lock_until, lib.weft_mutex_lock_ctx,
               self.handle)
 
     def try_lock(self):
@@ -111,7 +110,7 @@ class RWMutex(Handle):
         super().__init__(_make(lib.weft_rwmutex_make))
 
     def rlock(self, timeout=None, ctx=None):
-        _wait(timeout, ctx, lib.weft_rwmutex_rlock, lib.weft_rwmutex_rlock_until,
+        _wait(timeout, ctx, plib.weft_rwmutex_try_rlock, lib.weft_rwmutex_rlock_until,
               lib.weft_rwmutex_rlock_ctx, self.handle)
 
     def try_rlock(self):
@@ -125,7 +124,7 @@ class RWMutex(Handle):
         check(lib.weft_rwmutex_runlock(self.handle))
 
     def lock(self, timeout=None, ctx=None):
-        _wait(timeout, ctx, lib.weft_rwmutex_lock, lib.weft_rwmutex_lock_until,
+        _wait(timeout, ctx, plib.weft_rwmutex_try_lock, lib.weft_rwmutex_lock_until,
               lib.weft_rwmutex_lock_ctx, self.handle)
 
     def try_lock(self):
@@ -165,7 +164,7 @@ class Semaphore(Handle):
         super().__init__(_make(lib.weft_sem_make, int(capacity)))
 
     def acquire(self, n=1, timeout=None, ctx=None):
-        _wait(timeout, ctx, lib.weft_sem_acquire, lib.weft_sem_acquire_until, lib.weft_sem_acquire_ctx,
+        _wait(timeout, ctx, plib.weft_sem_try_acquire, lib.weft_sem_acquire_until, lib.weft_sem_acquire_ctx,
               self.handle, int(n))
 
     def try_acquire(self, n=1):
@@ -248,7 +247,7 @@ class Cond(Handle):
     def wait(self, timeout=None, ctx=None):
         """Unlocks the mutex, waits for a signal, locks it again. NotOwner when
         the mutex is not locked."""
-        _wait(timeout, ctx, lib.weft_cond_wait, lib.weft_cond_wait_until, lib.weft_cond_wait_ctx,
+        _wait(timeout, ctx, None, lib.weft_cond_wait_until, lib.weft_cond_wait_ctx,
               self.handle)
 
     def signal(self):
