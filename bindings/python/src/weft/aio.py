@@ -54,6 +54,9 @@ _ETIMEDOUT = _ffi.ETIMEDOUT
 
 _live: "weakref.WeakSet[_Bridge]" = weakref.WeakSet()
 
+# How often each undo path ran (tests check the races were really hit).
+undo_counts = {"at_cancel": 0, "on_arrival": 0}
+
 
 def live_bridges() -> int:
     """How many event loops (or trio runs) have a bridge (for leak checks)."""
@@ -163,6 +166,7 @@ class _AsyncioBridge(_Bridge):
             op.timer.cancel()
         fut = op.fut
         if fut.cancelled():  # nobody takes it: undone
+            undo_counts["on_arrival"] += 1
             if op.undo is not None:
                 op.undo(result)
             return
@@ -186,8 +190,10 @@ class _AsyncioBridge(_Bridge):
         except asyncio.CancelledError:
             if fut.cancelled():
                 self.cancel(tag)  # its completion comes later: _complete undoes it
-            elif undo is not None:
-                undo(fut.result())  # it arrived while we were being cancelled
+            else:  # it arrived while we were being cancelled
+                undo_counts["at_cancel"] += 1
+                if undo is not None:
+                    undo(fut.result())
             if op.timer is not None:
                 op.timer.cancel()
             raise
@@ -262,6 +268,8 @@ class _TrioBridge(_Bridge):
             _live.discard(self)
 
     def _complete(self, op: _Op, result: int) -> None:
+        if op.raise_cancel is not None:
+            undo_counts["on_arrival" if result == _ECANCELED else "at_cancel"] += 1
         if op.raise_cancel is not None and result == _ECANCELED:
             self.trio.lowlevel.reschedule(op.task, self.outcome.capture(op.raise_cancel))
         else:
