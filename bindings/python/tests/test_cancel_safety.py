@@ -39,8 +39,8 @@ async def _channel_trial(rng, b):
         while True:
             got.append(await ch.recv_async())
 
-    async def producer():
-        for i in range(rng.randint(1, 5)):
+    async def producer():  # values handed over on the loop
+        for i in range(count):
             try:
                 await ch.send_async(i)
             except weft.Closed:
@@ -49,8 +49,21 @@ async def _channel_trial(rng, b):
             if rng.random() < 0.5:
                 await asyncio.sleep(0)
 
+    def thread_producer():  # values through the runtime, from another thread
+        for i in range(count):
+            try:
+                ch.send(i)
+            except weft.Closed:
+                return
+            sent.append(i)
+
+    count = rng.randint(1, 5)
     c = asyncio.create_task(consumer())
-    p = asyncio.create_task(producer())
+    threaded = rng.random() < 0.5
+    if threaded:
+        p = asyncio.wrap_future(weft.go(thread_producer))
+    else:
+        p = asyncio.create_task(producer())
     await _delay(rng)
     c.cancel()
     ch.close()  # right after the cancel

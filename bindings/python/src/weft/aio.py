@@ -32,6 +32,7 @@ import asyncio
 import itertools
 import sys
 import weakref
+from collections import deque
 from ctypes import addressof, byref, c_int64, sizeof
 from typing import Any, Callable, Dict, Optional
 
@@ -48,6 +49,7 @@ NOTIFY_CAPACITY = 4096
 BATCH = 256
 
 _OK = 0
+_SIGNAL = "signal"
 _EAGAIN = _ffi.EAGAIN
 _ECANCELED = _ffi.ECANCELED
 _ETIMEDOUT = _ffi.ETIMEDOUT
@@ -64,10 +66,12 @@ def live_bridges() -> int:
 
 
 class _Op:
-    """One started operation: the awaiter's future (asyncio) or task (trio),
-    the undo for a completion nobody will take, buffers to keep alive."""
+    """One operation: the awaiter's future (asyncio) or task (trio), the undo
+    for a completion nobody will take, buffers to keep alive; for a channel
+    operation waiting on the loop before its runtime start: the local waiter
+    list it is in, its box (the value handed over), how to start it."""
     __slots__ = ("fut", "undo", "keep", "timer", "timed_out", "task", "raise_cancel",
-                 "__weakref__")
+                 "tag", "local", "box", "box_round", "try_fn", "starter", "ctx", "__weakref__")
 
     def __init__(self, undo: Optional[Callable[[int], None]], keep: Any) -> None:
         self.fut: Any = None
@@ -77,6 +81,34 @@ class _Op:
         self.timed_out = False
         self.task: Any = None
         self.raise_cancel: Any = None
+        self.tag = 0          # 0: not started in the runtime
+        self.local: Any = None
+        self.box: Any = None
+        self.try_fn: Any = None
+        self.starter: Any = None
+        self.ctx: Optional[int] = None
+        self.box_round = 0
+
+
+# A local waiter's result when a coroutine of the same loop handed it the value
+# (receive) or took its value (send): the runtime never saw the operation.
+HANDED = 1
+DEFER_ROUNDS = 8
+
+
+def pop_local(waiters: Any, b: Any) -> Optional[_Op]:
+    """The oldest live local waiter of bridge b in waiters (dead ones dropped)."""
+    while waiters:
+        op = waiters[0]
+        if op.local is None or op.fut.done():
+            waiters.popleft()
+            continue
+        if op.local[1] is not b:
+            return None  # another loop's waiter first: no local handoff
+        waiters.popleft()
+        op.local = None
+        return op  # type: ignore[no-any-return]
+    return None
 
 
 class _Bridge:
@@ -96,6 +128,10 @@ class _Bridge:
         self.tags = itertools.count(1)
         self.buf = (_ffi.weft_completion * BATCH)()
         self.buf_addr = addressof(self.buf)
+        # For the non-blocking forms on the loop thread (only it uses them).
+        self.tmp = c_int64()
+        self.tmp_addr = addressof(self.tmp)
+        self.checkpoint: Optional[Callable[[], Any]] = None  # trio: after a fast path
         _live.add(self)
 
     def close(self) -> None:
@@ -160,6 +196,10 @@ class _AsyncioBridge(_Bridge):
         super().__init__()
         self.loop = weakref.ref(loop)
         loop.add_reader(self.fd, self.drain)
+        self.deferred: Any = deque()  # local waiters to start in the runtime
+        self.kicked = False
+        self.rounds = 0
+        self.ready = getattr(loop, "_ready", None)  # CPython's run queue, if visible
 
     def _complete(self, op: _Op, result: int) -> None:
         if op.timer is not None:
@@ -172,24 +212,47 @@ class _AsyncioBridge(_Bridge):
             return
         fut.set_result(result)
 
+    def hand(self, op: _Op) -> None:
+        """A coroutine of this loop served the local waiter op."""
+        if op.timer is not None:
+            op.timer.cancel()
+        op.fut.set_result(HANDED)
+
     async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
-                  timeout: Optional[float]) -> int:
+                  timeout: Optional[float], local: Any = None, box: Any = None,
+                  try_fn: Any = None) -> int:
         """Starts the operation and awaits its result code. On cancellation the
-        completed operation is undone (now, or when its completion arrives)."""
+        completed operation is undone (now, or when its completion arrives).
+        local (a channel's waiter deque): first wait on the loop, where a
+        coroutine of the same loop can serve it without the runtime; the
+        runtime start is deferred until the loop has nothing else to run."""
         op = _Op(undo, keep)
         loop = self.loop()
         assert loop is not None
         fut = op.fut = loop.create_future()
-        tag = self.start(starter, ctx, op)
-        if tag < 0:
-            return tag
+        if local is not None and self.ready is not None:
+            op.local = (local, self)
+            op.box, op.try_fn, op.starter, op.ctx = box, try_fn, starter, ctx
+            op.box_round = self.rounds
+            local.append(op)
+            self.deferred.append(op)
+            if not self.kicked:
+                self.kicked = True
+                loop.call_soon(self._start_deferred)
+        else:
+            tag = self.start(starter, ctx, op)
+            if tag < 0:
+                return tag
+            op.tag = tag
         if timeout is not None:
-            op.timer = loop.call_later(max(timeout, 0), self._time_out, tag, op)
+            op.timer = loop.call_later(max(timeout, 0), self._time_out, op)
         try:
             result: int = await fut
         except asyncio.CancelledError:
+            op.local = None
             if fut.cancelled():
-                self.cancel(tag)  # its completion comes later: _complete undoes it
+                if op.tag:
+                    self.cancel(op.tag)  # its completion comes later: _complete undoes it
             else:  # it arrived while we were being cancelled
                 undo_counts["at_cancel"] += 1
                 if undo is not None:
@@ -201,9 +264,48 @@ class _AsyncioBridge(_Bridge):
             return _ETIMEDOUT
         return result
 
-    def _time_out(self, tag: int, op: _Op) -> None:
+    def _start_deferred(self) -> None:
+        """Starts the local waiters in the runtime once the loop has nothing
+        else to run, or those that waited DEFER_ROUNDS passes (a busy loop must
+        not starve them of values from other threads)."""
+        self.kicked = False
+        self.rounds += 1
+        deferred = self.deferred
+        busy = bool(self.ready)
+        while deferred:
+            op = deferred[0]
+            if op.local is None or op.fut.done():
+                deferred.popleft()
+                continue
+            if busy and self.rounds - op.box_round < DEFER_ROUNDS:
+                break
+            deferred.popleft()
+            waiters = op.local[0]
+            op.local = None
+            if waiters and waiters[0] is op:
+                waiters.popleft()
+            rc = op.try_fn()
+            if rc != _EAGAIN:
+                op.fut.set_result(rc)
+                continue
+            tag = self.start(op.starter, op.ctx, op)
+            if tag < 0:
+                op.fut.set_result(tag)
+            else:
+                op.tag = tag
+        if deferred:
+            loop = self.loop()
+            if loop is not None:
+                self.kicked = True
+                loop.call_soon(self._start_deferred)
+
+    def _time_out(self, op: _Op) -> None:
         op.timed_out = True
-        self.cancel(tag)
+        if op.tag:
+            self.cancel(op.tag)
+        elif not op.fut.done():  # still a local waiter: nothing to withdraw
+            op.local = None
+            op.fut.set_result(_ETIMEDOUT)
 
 
 def _asyncio_bridge(loop: asyncio.AbstractEventLoop) -> _AsyncioBridge:
@@ -255,6 +357,7 @@ class _TrioBridge(_Bridge):
         self.trio = trio
         import outcome
         self.outcome = outcome
+        self.checkpoint = trio.lowlevel.cancel_shielded_checkpoint
         trio.lowlevel.spawn_system_task(self._reader, name="weft-completions")
 
     async def _reader(self) -> None:
@@ -276,8 +379,10 @@ class _TrioBridge(_Bridge):
             self.trio.lowlevel.reschedule(op.task, self.outcome.Value(result))
 
     async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
-                  timeout: Optional[float]) -> int:
-        """Starts the operation and waits, rescheduled by its completion."""
+                  timeout: Optional[float], local: Any = None, box: Any = None,
+                  try_fn: Any = None) -> int:
+        """Starts the operation and waits, rescheduled by its completion (no
+        local waiters under trio: every operation starts in the runtime)."""
         lowlevel = self.trio.lowlevel
         op = _Op(undo, keep)
         op.task = lowlevel.current_task()
@@ -383,42 +488,87 @@ async def _await(try_fn: Optional[Callable[[], int]], starter: Starter, undo: Un
 
 
 async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:
+    b = _bridge()
     if ch._back:
-        await _checkpoint()
+        if b.checkpoint is not None:
+            await b.checkpoint()
         return ch._back.popleft()
-    h = ch.handle
+    h = ch._h or ch.handle
+    kind = ch._kind
+    tmp = b.tmp if kind != _SIGNAL else None
+    rc = plib.weft_chan_try_recv(h, b.tmp_addr if tmp is not None else None)
+    if rc == _OK:
+        value = ch._decode(tmp)
+        if b.checkpoint is not None:
+            await b.checkpoint()
+        return value
+    if rc != _EAGAIN:
+        raise error(rc)
+    if timeout is not None and timeout <= 0:
+        raise error(_ETIMEDOUT)
+    sender = pop_local(ch._lsend, b)
+    if sender is not None:  # a coroutine of this loop waits to send: take it
+        b.hand(sender)
+        return sender.box[0]
     buf = ch._out()
     addr = None if buf is None else addressof(buf)
+    box = [None]
 
     def undo(result: int) -> None:
         if result == _OK:
             ch._push_back(ch._decode(buf))
-    rc = await _await(lambda: plib.weft_chan_try_recv(h, addr),  # type: ignore[no-any-return]
-                      lambda c, n, t: plib.weft_chan_recv_async(h, addr, c, n, t),
-                      undo, (ch, buf), ctx, timeout)
+        elif result == HANDED:
+            ch._push_back(box[0])
+    rc = await b.run(lambda c, n, t: plib.weft_chan_recv_async(h, addr, c, n, t), undo,
+                     (ch, buf), _ctx_handle(ctx), timeout, ch._lrecv, box,
+                     lambda: plib.weft_chan_try_recv(h, addr))
+    if rc == HANDED:
+        return box[0]
     if rc < 0:
         raise error(rc)
     return ch._decode(buf)
 
 
 async def chan_send(ch: Any, value: Any, timeout: Optional[float], ctx: Any) -> None:
-    h = ch.handle
+    h = ch._h or ch.handle
+    b = _bridge()
+    if ch._lrecv and plib.weft_chan_len(h) == 0:
+        # a coroutine of this loop waits to receive, nothing buffered: hand it over
+        receiver = pop_local(ch._lrecv, b)
+        if receiver is not None:
+            receiver.box[0] = value
+            b.hand(receiver)
+            if b.checkpoint is not None:
+                await b.checkpoint()
+            return
     buf, token = ch._encode(value)
     addr = None if buf is None else addressof(buf)
-
-    def undo(result: int) -> None:  # nobody awaits: a send that happened stays sent
-        if result < 0 and token is not None:
-            _core.drop(token)
-    try:
-        rc = await _await(lambda: plib.weft_chan_try_send(h, addr),  # type: ignore[no-any-return]
-                          lambda c, n, t: plib.weft_chan_send_async(h, addr, c, n, t),
-                          undo, (ch, buf), ctx, timeout)
-    except BaseException as exc:
-        if not isinstance(exc, _cancelled_types()) and token is not None:
-            _core.drop(token)  # nothing was started (no loop, ...)
-        raise
+    rc = plib.weft_chan_try_send(h, addr)
+    if rc == _EAGAIN:
+        if timeout is not None and timeout <= 0:
+            rc = _ETIMEDOUT
+        else:
+            def undo(result: int) -> None:  # nobody awaits: a send that happened stays sent
+                if result < 0 and token is not None:
+                    _core.drop(token)
+                elif result == HANDED and token is not None:
+                    _core.drop(token)  # the value went to a local receiver, not through weft
+            try:
+                rc = await b.run(lambda c, n, t: plib.weft_chan_send_async(h, addr, c, n, t), undo,
+                                 (ch, buf), _ctx_handle(ctx), timeout, ch._lsend, [value],
+                                 lambda: plib.weft_chan_try_send(h, addr))
+            except BaseException as exc:
+                if not isinstance(exc, _cancelled_types()) and token is not None:
+                    _core.drop(token)  # nothing was started (no loop, ...)
+                raise
+            if rc == HANDED:
+                undo(rc)
+                return
+    elif b.checkpoint is not None:
+        await b.checkpoint()
     if rc < 0:
-        undo(rc)
+        if token is not None:
+            _core.drop(token)
         raise error(rc)
 
 

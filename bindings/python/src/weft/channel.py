@@ -21,10 +21,10 @@ import ctypes
 import random
 from collections import deque
 from ctypes import byref, c_int64, c_void_p
-from typing import (Any, AsyncIterator, Deque, Generic, Iterator, List, NamedTuple, Optional,
+from typing import (Any, AsyncIterator, Coroutine, Deque, Generic, Iterator, List, NamedTuple, Optional,
                     Sequence, Tuple, TypeVar, Union, overload)
 
-from . import _core, _ffi
+from . import _core, _ffi, aio
 from ._handle import Handle
 from .errors import Closed, InvalidArgument, WouldBlock, check, error
 
@@ -68,6 +68,10 @@ class Channel(Handle, Generic[T]):
         super().__init__(_handle)
         self._kind = _kind
         self._back: Deque[Any] = deque()
+        # Coroutines waiting on an event loop, not yet started in the runtime
+        # (weft.aio): a coroutine of the same loop serves them directly.
+        self._lrecv: Deque[Any] = deque()
+        self._lsend: Deque[Any] = deque()
         self._shared = [1]  # Channel objects (copies) sharing this handle and _back
 
     # ---------------------------------------------------------- encoding
@@ -188,17 +192,17 @@ class Channel(Handle, Generic[T]):
 
     # ---------------------------------------------------------- async
 
-    async def recv_async(self, timeout: Optional[float] = None, ctx: Optional[Any] = None) -> T:
+    def recv_async(self, timeout: Optional[float] = None,
+                   ctx: Optional[Any] = None) -> Coroutine[Any, Any, T]:
         """await ch.recv_async(): receives without blocking the event loop
         (asyncio, trio, anyio). Cancel-safe: a value that arrived for a
         cancelled awaiter goes to the next receive."""
-        from . import aio
-        return await aio.chan_recv(self, timeout, ctx)  # type: ignore[no-any-return]
+        return aio.chan_recv(self, timeout, ctx)
 
-    async def send_async(self, value: T, timeout: Optional[float] = None,
-                         ctx: Optional[Any] = None) -> None:
-        from . import aio
-        await aio.chan_send(self, value, timeout, ctx)
+    def send_async(self, value: T, timeout: Optional[float] = None,
+                   ctx: Optional[Any] = None) -> Coroutine[Any, Any, None]:
+        """await ch.send_async(v): sends without blocking the event loop."""
+        return aio.chan_send(self, value, timeout, ctx)
 
     def __aiter__(self) -> AsyncIterator[T]:
         return _AsyncIter(self)
@@ -437,6 +441,6 @@ def select(cases: Sequence[Case], timeout: Optional[float] = None, default: bool
 
 async def select_async(cases: Sequence[Case], timeout: Optional[float] = None,
                        ctx: Optional[Any] = None) -> Selected:
-    """await weft.select_async([...]): select without blocking the event loop."""
-    from . import aio
-    return await aio.select(_SelectCall(cases), timeout, ctx)
+    """await weft.select_async([...]): select without blocking the event loop.
+    No case waits until timeout / ctx (forever without them)."""
+    return await aio.select(_SelectCall(cases), timeout, ctx)  # type: ignore[no-any-return]
