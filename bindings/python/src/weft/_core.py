@@ -4,13 +4,14 @@ callables (never a task stack)."""
 from __future__ import annotations
 
 import contextvars
+import ctypes
 import itertools
 import os
 import queue
 import sys
 import threading
 from concurrent.futures import Future
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import _ffi
 from .errors import Forked, InvalidArgument
@@ -23,25 +24,25 @@ plib = _ffi.plib
 # Channels carry int64 tokens; the objects stay here. send registers, a
 # successful receive pops: each object is delivered exactly once.
 
-_objects = {}
+_objects: Dict[int, Any] = {}
 _next_token = itertools.count(1)  # next() is atomic under the GIL
 
 
-def register(obj):
+def register(obj: Any) -> int:
     token = next(_next_token)
     _objects[token] = obj
     return token
 
 
-def take(token):
+def take(token: int) -> Any:
     return _objects.pop(token)
 
 
-def drop(token):
+def drop(token: int) -> None:
     _objects.pop(token, None)
 
 
-def registry_size():
+def registry_size() -> int:
     """Objects currently in flight through channels (for leak checks)."""
     return len(_objects)
 
@@ -82,7 +83,7 @@ _MAIN = threading.main_thread().ident
 _get_ident = threading.get_ident
 
 
-def wait(until: Callable[..., int], with_ctx: Callable[..., int], args: tuple,
+def wait(until: Callable[..., int], with_ctx: Optional[Callable[..., int]], args: Tuple[Any, ...],
          timeout: Optional[float], ctx: Any, forever: bool = False) -> int:
     """One blocking call: until(*args, deadline_ns) or with_ctx(*args, ctx
     handle), on the main thread in slices. forever: slice on every thread (a
@@ -99,12 +100,13 @@ def wait(until: Callable[..., int], with_ctx: Callable[..., int], args: tuple,
             if rc != _ffi.ETIMEDOUT or step == deadline:
                 return rc
     h = ctx.handle
+    assert with_ctx is not None
     if not sliced and deadline == _ffi.NO_DEADLINE:
         return with_ctx(*args, h)
-    sub = _ffi.ctypes.c_void_p()
+    sub = ctypes.c_void_p()
     while True:
         step = min(deadline, plib.weft_now_ns() + step_ns) if sliced else deadline
-        rc = plib.weft_ctx_with_deadline(h, step, _ffi.ctypes.byref(sub))
+        rc = plib.weft_ctx_with_deadline(h, step, ctypes.byref(sub))
         if rc < 0:
             return rc
         try:
@@ -161,9 +163,9 @@ class ThreadPool:
     (like Go, every go() runs concurrently: a bounded pool could deadlock when
     jobs wait on each other). Idle threads exit after idle_timeout seconds."""
 
-    def __init__(self, idle_timeout=10.0, name="weft-go"):
+    def __init__(self, idle_timeout: float = 10.0, name: str = "weft-go") -> None:
         self._lock = threading.Lock()
-        self._jobs = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._idle = 0      # idle threads not yet promised a job
         self._threads = 0
         self._timeout = idle_timeout
@@ -177,8 +179,8 @@ class ThreadPool:
         self._idle = 0
         self._threads = 0
 
-    def submit(self, fn: Callable[..., Any], args: tuple, kwargs: Dict[str, Any],
-               report: bool = True) -> "Future[Any]":
+    def submit(self, fn: Callable[..., Any], args: Tuple[Any, ...], kwargs: Dict[str, Any],
+               report: bool = True) -> Future[Any]:
         """Runs fn(*args, **kwargs) in a copy of the caller's contextvars. An
         exception nobody retrieves (result()/exception()/a done callback) is
         reported through threading.excepthook when the future is collected."""
@@ -203,10 +205,10 @@ class ThreadPool:
         return future
 
     @property
-    def threads(self):
+    def threads(self) -> int:
         return self._threads
 
-    def _run(self):
+    def _run(self) -> None:
         while True:
             try:
                 job = self._jobs.get(timeout=self._timeout)
@@ -238,7 +240,7 @@ class _ReportingFuture(Future):  # type: ignore[type-arg]
     threading.excepthook when the future is garbage collected (like an
     exception in a threading.Thread)."""
     _retrieved = False
-    _thread_name = None
+    _thread_name: Optional[str] = None
 
     def result(self, timeout: Optional[float] = None) -> Any:
         self._retrieved = True
@@ -257,7 +259,7 @@ class _ReportingFuture(Future):  # type: ignore[type-arg]
             return
         exc = self._exception
         try:
-            args = threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, None))  # type: ignore[attr-defined]
+            args = threading.ExceptHookArgs((type(exc), exc, exc.__traceback__, None))
         except Exception:  # noqa: BLE001
             return
         try:

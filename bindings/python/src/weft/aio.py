@@ -33,8 +33,8 @@ import itertools
 import sys
 import weakref
 from collections import deque
-from ctypes import addressof, byref, c_int64, sizeof
-from typing import Any, Callable, Dict, Optional
+from ctypes import addressof, byref, c_int64, c_void_p, sizeof
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 Starter = Callable[[Optional[int], int, int], int]
 Undo = Optional[Callable[[int], None]]
@@ -107,7 +107,7 @@ def pop_local(waiters: Any, b: Any) -> Optional[_Op]:
             return None  # another loop's waiter first: no local handoff
         waiters.popleft()
         op.local = None
-        return op  # type: ignore[no-any-return]
+        return op
     return None
 
 
@@ -115,11 +115,12 @@ class _Bridge:
     """One notify channel, its eventfd and the pending operations by tag."""
 
     def __init__(self) -> None:
-        out = _ffi.ctypes.c_void_p()
+        out = c_void_p()
         rc = lib.weft_chan_make(sizeof(_ffi.weft_completion), NOTIFY_CAPACITY, byref(out))
         if rc < 0:
             raise error(rc)
-        self.notify: int = out.value  # type: ignore[assignment]
+        assert out.value is not None
+        self.notify: int = out.value
         self.fd = plib.weft_async_fd(self.notify)
         if self.fd < 0:
             lib.weft_chan_release(self.notify)
@@ -388,10 +389,10 @@ class _TrioBridge(_Bridge):
         op.task = lowlevel.current_task()
         sub = None
         if timeout is not None:  # a child context with the deadline
-            out = _ffi.ctypes.c_void_p()
+            out = c_void_p()
             rc = plib.weft_ctx_with_timeout(ctx, int(max(timeout, 0) * 1e9), byref(out))
             if rc < 0:
-                return rc  # type: ignore[no-any-return]
+                return rc
             ctx = sub = out.value
         try:
             tag = self.start(starter, ctx, op)
@@ -456,7 +457,7 @@ def bridge(loop: Optional[asyncio.AbstractEventLoop] = None) -> Any:
 
 
 def _ctx_handle(ctx: Any) -> Optional[int]:
-    return None if ctx is None else ctx.handle  # type: ignore[no-any-return]
+    return None if ctx is None else ctx.handle
 
 
 async def _checkpoint() -> None:
@@ -484,7 +485,7 @@ async def _await(try_fn: Optional[Callable[[], int]], starter: Starter, undo: Un
         return rc
     if timeout is not None and timeout <= 0:
         return _ETIMEDOUT
-    return await _bridge().run(starter, undo, keep, _ctx_handle(ctx), timeout)  # type: ignore[no-any-return]
+    return await _bridge().run(starter, undo, keep, _ctx_handle(ctx), timeout)
 
 
 async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:
@@ -572,9 +573,9 @@ async def chan_send(ch: Any, value: Any, timeout: Optional[float], ctx: Any) -> 
         raise error(rc)
 
 
-def _cancelled_types() -> tuple:
+def _cancelled_types() -> Tuple[type, ...]:
     """Exceptions meaning: the operation was started, the bridge undoes it."""
-    types: list = [asyncio.CancelledError]
+    types: List[type] = [asyncio.CancelledError]
     trio = sys.modules.get("trio")
     if trio is not None:
         types.append(trio.Cancelled)
@@ -587,7 +588,7 @@ async def select(call: Any, timeout: Optional[float], ctx: Any) -> Any:
         await _checkpoint()
         return sel
     try:
-        rc = await _await(lambda: lib.weft_select(call.array, call.n, _ffi.SELECT_DEFAULT, 0),  # type: ignore[no-any-return]
+        rc = await _await(lambda: lib.weft_select(call.array, call.n, _ffi.SELECT_DEFAULT, 0),
                           lambda c, n, t: plib.weft_select_async(call.array, call.n, c, n, t),
                           call.undo, call, ctx, timeout)
     except BaseException as exc:
@@ -615,7 +616,7 @@ async def mutex_lock(mu: Any, timeout: Optional[float], ctx: Any) -> None:
     def undo(result: int) -> None:
         if result == _OK:
             plib.weft_mutex_unlock(h)
-    await _simple(lambda: plib.weft_mutex_try_lock(h),  # type: ignore[no-any-return]
+    await _simple(lambda: plib.weft_mutex_try_lock(h),
                   lambda c, n, t: plib.weft_mutex_lock_async(h, c, n, t), undo, mu, ctx, timeout)
 
 
@@ -625,7 +626,7 @@ async def sem_acquire(sem: Any, count: int, timeout: Optional[float], ctx: Any) 
     def undo(result: int) -> None:
         if result == _OK:
             plib.weft_sem_put(h, count)
-    await _simple(lambda: plib.weft_sem_try_acquire(h, count),  # type: ignore[no-any-return]
+    await _simple(lambda: plib.weft_sem_try_acquire(h, count),
                   lambda c, n, t: plib.weft_sem_acquire_async(h, count, c, n, t), undo, sem,
                   ctx, timeout)
 

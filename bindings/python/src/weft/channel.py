@@ -121,7 +121,7 @@ class Channel(Handle, Generic[T]):
         """Receives a value, waiting for one. Raises Closed once the channel is
         closed and drained, Timeout, Canceled."""
         if self._back:
-            return self._back.popleft()  # type: ignore[no-any-return]
+            return self._back.popleft()
         h = self.handle
         buf = self._out()
         ref = None if buf is None else byref(buf)
@@ -130,7 +130,7 @@ class Channel(Handle, Generic[T]):
             rc = _core.wait(lib.weft_chan_recv_until, lib.weft_chan_recv_ctx, (h, ref), timeout, ctx)
         if rc < 0:
             raise error(rc)
-        return self._decode(buf)  # type: ignore[no-any-return]
+        return self._decode(buf)
 
     def try_send(self, value: T) -> None:
         """Sends only if that needs no waiting; raises WouldBlock otherwise."""
@@ -303,7 +303,7 @@ class Selected(NamedTuple):
     """The case that fired: its index, the value received (None for a send)
     and ok (False when a receive found the channel closed). With default=True
     and nothing ready: index -1."""
-    index: int
+    index: int  # type: ignore[assignment]  # shadows tuple.index, as namedtuple did
     value: Any
     ok: bool
 
@@ -413,11 +413,11 @@ class _SelectCall:
 
 
 def _select_until(array: Any, n: int, flags: int, deadline: int) -> int:
-    return lib.weft_select(array, n, flags, deadline)  # type: ignore[no-any-return]
+    return lib.weft_select(array, n, flags, deadline)
 
 
 def _select_ctx(array: Any, n: int, flags: int, ctx: int) -> int:
-    return lib.weft_select_ctx(array, n, flags, ctx)  # type: ignore[no-any-return]
+    return lib.weft_select_ctx(array, n, flags, ctx)
 
 
 def select(cases: Sequence[Case], timeout: Optional[float] = None, default: bool = False,
@@ -443,4 +443,4 @@ async def select_async(cases: Sequence[Case], timeout: Optional[float] = None,
                        ctx: Optional[Any] = None) -> Selected:
     """await weft.select_async([...]): select without blocking the event loop.
     No case waits until timeout / ctx (forever without them)."""
-    return await aio.select(_SelectCall(cases), timeout, ctx)  # type: ignore[no-any-return]
+    return await aio.select(_SelectCall(cases), timeout, ctx)
