@@ -201,6 +201,31 @@ class _AsyncioBridge(_Bridge):
         self.kicked = False
         self.rounds = 0
         self.ready = getattr(loop, "_ready", None)  # CPython's run queue, if visible
+        self.ctx_waits: Dict[int, Any] = {}  # context handle -> its _Fanout
+
+    def wake(self, fut: Any, result: int) -> None:
+        if not fut.done():
+            fut.set_result(result)
+
+    async def wait_fanout(self, fan: Any, timeout: Optional[float]) -> int:
+        loop = self.loop()
+        assert loop is not None
+        fut = loop.create_future()
+        fan.waiters.append(fut)
+        timer = None
+        if timeout is not None:
+            timer = loop.call_later(timeout, self.wake, fut, _ETIMEDOUT)
+        try:
+            result: int = await fut
+        except asyncio.CancelledError:
+            fan.leave(fut)
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if result == _ETIMEDOUT and fut in fan.waiters:
+            fan.leave(fut)
+        return result
 
     def _complete(self, op: _Op, result: int) -> None:
         if op.timer is not None:
@@ -358,6 +383,7 @@ class _TrioBridge(_Bridge):
         self.trio = trio
         import outcome
         self.outcome = outcome
+        self.ctx_waits: Dict[int, Any] = {}
         self.checkpoint = trio.lowlevel.cancel_shielded_checkpoint
         trio.lowlevel.spawn_system_task(self._reader, name="weft-completions")
 
@@ -371,7 +397,30 @@ class _TrioBridge(_Bridge):
             self.close()
             _live.discard(self)
 
+    def wake(self, task: Any, result: int) -> None:
+        self.trio.lowlevel.reschedule(task, self.outcome.Value(result))
+
+    async def wait_fanout(self, fan: Any, timeout: Optional[float]) -> int:
+        """A ctx wait has no effect to undo: the abort always succeeds."""
+        lowlevel = self.trio.lowlevel
+        task = lowlevel.current_task()
+        fan.waiters.append(task)
+
+        def abort(raise_cancel: Any) -> Any:
+            fan.leave(task)
+            return lowlevel.Abort.SUCCEEDED
+        if timeout is None:
+            result: int = await lowlevel.wait_task_rescheduled(abort)
+            return result
+        with self.trio.move_on_after(timeout):
+            result = await lowlevel.wait_task_rescheduled(abort)
+            return result
+        return _ETIMEDOUT
+
     def _complete(self, op: _Op, result: int) -> None:
+        if isinstance(op.fut, _Fanout):
+            op.fut.set_result(result)
+            return
         if op.raise_cancel is not None:
             undo_counts["on_arrival" if result == _ECANCELED else "at_cancel"] += 1
         if op.raise_cancel is not None and result == _ECANCELED:
@@ -631,24 +680,89 @@ async def sem_acquire(sem: Any, count: int, timeout: Optional[float], ctx: Any) 
                   ctx, timeout)
 
 
-class _Target:
-    """ctx_wait's operation context is the target itself (or its timeout child)."""
-    __slots__ = ("handle",)
+class _Fanout:
+    """One runtime ctx wait shared by every awaiter of the same context on
+    this loop (like asyncio.Event: N awaiters, one operation). It stands in
+    for the op's future: the completion wakes every waiter still there."""
+    __slots__ = ("bridge", "key", "waiters", "tag", "target", "err")
 
-    def __init__(self, handle: int) -> None:
-        self.handle = handle
+    def __init__(self, bridge: Any, key: int, target: Any) -> None:
+        self.bridge = bridge
+        self.key = key
+        self.waiters: List[Any] = []  # asyncio futures, or trio tasks
+        self.tag = 0
+        self.target = target
+        self.err: Any = None  # the context's error, made once for every waiter
+
+    def cancelled(self) -> bool:
+        return False
+
+    def done(self) -> bool:
+        return False
+
+    def set_result(self, result: int) -> None:
+        if self.bridge.ctx_waits.get(self.key) is self:
+            del self.bridge.ctx_waits[self.key]
+        self.err = self.target.err
+        for w in self.waiters:
+            self.bridge.wake(w, result)
+        self.waiters = []
+
+    def leave(self, w: Any) -> None:
+        """A waiter gave up; the last one withdraws the runtime wait."""
+        try:
+            self.waiters.remove(w)
+        except ValueError:
+            return
+        if not self.waiters and self.bridge.ctx_waits.get(self.key) is self:
+            del self.bridge.ctx_waits[self.key]
+            self.bridge.cancel(self.tag)
+
+
+def _fanout(b: Any, target: Any, h: int) -> Any:
+    """The shared wait for context h on bridge b (started on first use), or a
+    negative code."""
+    fan = b.ctx_waits.get(h)
+    if fan is None:
+        fan = _Fanout(b, h, target)
+        op = _Op(None, target)
+        op.fut = fan
+        op.task = fan  # trio's _complete reschedules op.task: see _TrioBridge.wake
+        tag = b.start(lambda c, n, t: plib.weft_ctx_wait_async(c, n, t), h, op)
+        if tag < 0:
+            return tag
+        fan.tag = tag
+        b.ctx_waits[h] = fan
+    return fan
 
 
 async def ctx_wait(target: Any, timeout: Optional[float]) -> Any:
-    h = target.handle
-    if plib.weft_ctx_err(h) < 0:
-        await _checkpoint()
-        return target.err
-    if not plib.weft_ctx_done(h):
-        raise error(_ffi.EDEADLK, "wait_async: this context can never be done")
-    rc = await _await(None, lambda c, n, t: plib.weft_ctx_wait_async(c, n, t), None, target,
-                      _Target(h), timeout)
-    err = target.err
+    h = target._h or target.handle
+    b = _bridge()
+    fan = b.ctx_waits.get(h)
+    if fan is None:  # the first awaiter of this context on this loop
+        if plib.weft_ctx_err(h) < 0:
+            if b.checkpoint is not None:
+                await b.checkpoint()
+            return target.err
+        if not plib.weft_ctx_done(h):
+            raise error(_ffi.EDEADLK, "wait_async: this context can never be done")
+        if timeout is not None and timeout <= 0:
+            raise error(_ETIMEDOUT)
+        fan = _fanout(b, target, h)
+        if isinstance(fan, int):
+            raise error(fan)
+    if timeout is None and b.checkpoint is None:  # asyncio, the common case inline
+        fut = b.loop().create_future()
+        fan.waiters.append(fut)
+        try:
+            rc = await fut
+        except asyncio.CancelledError:
+            fan.leave(fut)
+            raise
+    else:
+        rc = await b.wait_fanout(fan, timeout)
+    err = fan.err if fan.err is not None else target.err
     if err is None:
         raise error(rc if rc < 0 and rc != _ECANCELED else _ETIMEDOUT)
     return err

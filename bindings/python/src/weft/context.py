@@ -5,11 +5,11 @@ import itertools
 import threading
 from concurrent.futures import Future
 from ctypes import byref, c_int64, c_void_p
-from typing import Any, Callable, Dict, Hashable, List, Optional, Tuple, TypeVar
+from typing import Any, Callable, Coroutine, Dict, Hashable, List, Optional, Tuple, TypeVar
 
 R = TypeVar("R")
 
-from . import _core, _ffi
+from . import _core, _ffi, aio
 from ._handle import Handle
 from .channel import SIGNAL, Channel
 from .errors import InvalidArgument, WeftError, check, error
@@ -156,9 +156,10 @@ class Context(Handle):
         the call if it has not started; .future is its concurrent Future."""
         return AfterFunc(self, fn, args, kwargs)
 
-    async def wait_async(self, timeout: Optional[float] = None) -> WeftError:
-        from . import aio
-        return await aio.ctx_wait(self, timeout)
+    def wait_async(self, timeout: Optional[float] = None) -> Coroutine[Any, Any, WeftError]:
+        """await ctx.wait_async(): like wait() without blocking the event loop;
+        every awaiter of one context on a loop shares one runtime wait."""
+        return aio.ctx_wait(self, timeout)
 
     def _state(self) -> str:
         err = lib.weft_ctx_err(self._h)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from ctypes import byref, c_void_p
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Iterator, Optional, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 
-from . import _core, _ffi
+from . import _core, _ffi, aio
 from ._handle import Handle
 from .errors import InvalidArgument, check
 
@@ -56,9 +56,9 @@ class WaitGroup(Handle):
     def wait(self, timeout: Optional[float] = None, ctx: Optional[Context] = None) -> None:
         _wait(timeout, ctx, None, lib.weft_wg_wait_until, lib.weft_wg_wait_ctx, self.handle)
 
-    async def wait_async(self, timeout: Optional[float] = None, ctx: Optional[Context] = None) -> None:
-        from . import aio
-        await aio.wg_wait(self, timeout, ctx)
+    def wait_async(self, timeout: Optional[float] = None,
+                   ctx: Optional[Context] = None) -> Coroutine[Any, Any, None]:
+        return aio.wg_wait(self, timeout, ctx)
 
     def go(self, fn: Callable[..., R], *args: Any, **kwargs: Any) -> Future[R]:
         """add(1), run fn on a binding thread, done() when it returns (Go's wg.Go).
@@ -97,9 +97,10 @@ class Mutex(Handle):
         """Raises NotOwner when not locked."""
         check(lib.weft_mutex_unlock(self.handle))
 
-    async def lock_async(self, timeout: Optional[float] = None, ctx: Optional[Context] = None) -> None:
-        from . import aio
-        await aio.mutex_lock(self, timeout, ctx)
+    def lock_async(self, timeout: Optional[float] = None,
+                   ctx: Optional[Context] = None) -> Coroutine[Any, Any, None]:
+        """Cancel-safe: a lock that was granted to a cancelled awaiter is unlocked."""
+        return aio.mutex_lock(self, timeout, ctx)
 
     def __enter__(self) -> Mutex:
         self.lock()
@@ -207,10 +208,10 @@ class Semaphore(Handle):
         except Exception:
             pass
 
-    async def acquire_async(self, n: int = 1, timeout: Optional[float] = None,
-                            ctx: Optional[Context] = None) -> None:
-        from . import aio
-        await aio.sem_acquire(self, int(n), timeout, ctx)
+    def acquire_async(self, n: int = 1, timeout: Optional[float] = None,
+                      ctx: Optional[Context] = None) -> Coroutine[Any, Any, None]:
+        """Cancel-safe: units granted to a cancelled awaiter are put back."""
+        return aio.sem_acquire(self, int(n), timeout, ctx)
 
     def __enter__(self) -> Semaphore:
         self.acquire()
