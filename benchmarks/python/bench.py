@@ -1,6 +1,7 @@
 """Weft's Python binding beside the standard library (and trio), in one run:
 every row runs each side RUNS times round-robin; the table shows medians and
-the ratio weft / peer (< 1.0: weft is faster).
+the ratio weft / peer (< 1.0: weft is faster). Each workload is written once
+and run over two adapters (weft's primitive, the peer's).
 
   WEFT_LIB=.build/release/libweft.so PYTHONPATH=bindings/python/src \
     python3 benchmarks/python/bench.py [--runs 5] [--quick] [--out RESULTS.md] [ROW ...]
@@ -22,108 +23,146 @@ def n(x):
     return max(1, int(x * SCALE))
 
 
-# ------------------------------------------------------------------ asyncio
+# ------------------------------------------------------------------ adapters
+# A channel adapter makes (send, recv) for a capacity; an event adapter makes
+# (wait, fire).
 
 
-def aio_pingpong_weft():
+def weft_async_chan(cap):
+    ch = weft.Channel(cap)
+    return ch.send_async, ch.recv_async
+
+
+def asyncio_queue(cap):
+    q = asyncio.Queue(cap)
+    return q.put, q.get
+
+
+def trio_memory(cap):
+    import trio
+    tx, rx = trio.open_memory_channel(cap)
+    return tx.send, rx.receive
+
+
+def weft_thread_chan(cap):
+    ch = weft.Channel(cap)
+    return ch.send, ch.recv
+
+
+def thread_queue(cap):
+    q = queue.Queue(cap)
+    return q.put, q.get
+
+
+def weft_ctx():
+    ctx = weft.with_cancel()
+    return ctx.wait_async, ctx.cancel
+
+
+def asyncio_event():
+    ev = asyncio.Event()
+    return ev.wait, ev.set
+
+
+def trio_event():
+    import trio
+    ev = trio.Event()
+    return ev.wait, ev.set
+
+
+# ------------------------------------------------------------------ runners
+# An async runner runs main(spawn) where spawn(coro_fn) starts a task and the
+# returned awaitable waits for all of them.
+
+
+def run_asyncio(main):
+    async def outer():
+        tasks = []
+
+        def spawn(fn, *args):
+            tasks.append(asyncio.create_task(fn(*args)))
+
+        async def join():
+            await asyncio.gather(*tasks)
+        return await main(spawn, join, asyncio.sleep)
+    return asyncio.run(outer())
+
+
+def run_trio(main):
+    import trio
+
+    async def outer():
+        async with trio.open_nursery() as nursery:
+            tasks_done = []
+
+            def spawn(fn, *args):
+                async def counted():
+                    await fn(*args)
+                    tasks_done.append(1)
+                nursery.start_soon(counted)
+                spawned.append(1)
+
+            async def join():  # wait until every spawned task finished
+                while len(tasks_done) < len(spawned):
+                    await trio.sleep(0)
+            spawned = []
+            return await main(spawn, join, trio.sleep)
+    return trio.run(outer)
+
+
+# ------------------------------------------------------------------ workloads
+
+
+def pingpong(runner, chan):
     rounds = n(20_000)
 
-    async def main():
-        ping, pong = weft.Channel(1), weft.Channel(1)
+    async def main(spawn, join, sleep):
+        ping_send, ping_recv = chan(1)
+        pong_send, pong_recv = chan(1)
 
         async def echo():
             for _ in range(rounds):
-                await pong.send_async(await ping.recv_async())
-        t = asyncio.create_task(echo())
+                await pong_send(await ping_recv())
+        spawn(echo)
         t0 = time.perf_counter()
         for i in range(rounds):
-            await ping.send_async(i)
-            await pong.recv_async()
+            await ping_send(i)
+            await pong_recv()
         dt = time.perf_counter() - t0
-        await t
+        await join()
         return dt / rounds
-    return asyncio.run(main())
+    return runner(main)
 
 
-def aio_pingpong_queue():
-    rounds = n(20_000)
-
-    async def main():
-        ping, pong = asyncio.Queue(1), asyncio.Queue(1)
-
-        async def echo():
-            for _ in range(rounds):
-                await pong.put(await ping.get())
-        t = asyncio.create_task(echo())
-        t0 = time.perf_counter()
-        for i in range(rounds):
-            await ping.put(i)
-            await pong.get()
-        dt = time.perf_counter() - t0
-        await t
-        return dt / rounds
-    return asyncio.run(main())
-
-
-def aio_10k_weft():
+def concurrent_awaits(runner, chan):
     k = n(10_000)
 
-    async def main():
-        ch = weft.Channel()
+    async def main(spawn, join, sleep):
+        send, recv = chan(0)
         t0 = time.perf_counter()
-        tasks = [asyncio.create_task(ch.recv_async()) for _ in range(k)]
-        await asyncio.sleep(0)
+        for _ in range(k):
+            spawn(recv)
+        await sleep(0)
         for i in range(k):
-            await ch.send_async(i)
-        await asyncio.gather(*tasks)
+            await send(i)
+        await join()
         return (time.perf_counter() - t0) / k
-    return asyncio.run(main())
+    return runner(main)
 
 
-def aio_10k_queue():
+def wake_all(runner, event):
     k = n(10_000)
 
-    async def main():
-        q = asyncio.Queue()
+    async def main(spawn, join, sleep):
+        wait, fire = event()
         t0 = time.perf_counter()
-        tasks = [asyncio.create_task(q.get()) for _ in range(k)]
-        await asyncio.sleep(0)
-        for i in range(k):
-            await q.put(i)
-        await asyncio.gather(*tasks)
-        return (time.perf_counter() - t0) / k
-    return asyncio.run(main())
-
-
-def aio_cancel_weft():
-    k = n(10_000)
-
-    async def main():
-        ctx = weft.with_cancel()
-        t0 = time.perf_counter()
-        tasks = [asyncio.create_task(ctx.wait_async()) for _ in range(k)]
-        await asyncio.sleep(0)
-        ctx.cancel()
-        await asyncio.gather(*tasks)
+        for _ in range(k):
+            spawn(wait)
+        await sleep(0)
+        fire()
+        await join()
         return time.perf_counter() - t0
-    return asyncio.run(main())
-
-
-def aio_cancel_event():
-    k = n(10_000)
-
-    async def main():
-        ev = asyncio.Event()
-        t0 = time.perf_counter()
-        tasks = [asyncio.create_task(ev.wait()) for _ in range(k)]
-        await asyncio.sleep(0)
-        ev.set()
-        await asyncio.gather(*tasks)
-        return time.perf_counter() - t0
-    return asyncio.run(main())
-
-
-# ------------------------------------------------------------------ threads
+    return runner(main)
 
 
 def _threads(producer, consumer):
@@ -135,194 +174,61 @@ def _threads(producer, consumer):
     return time.perf_counter() - t0
 
 
-def spsc_weft():
+def spsc(chan):
     items = n(200_000)
-    ch = weft.Channel(1024)
+    send, recv = chan(1024)
 
     def produce():
         for i in range(items):
-            ch.send(i)
+            send(i)
 
     def consume():
         for _ in range(items):
-            ch.recv()
+            recv()
     return _threads(produce, consume) / items
 
 
-def spsc_queue():
-    items = n(200_000)
-    q = queue.Queue(1024)
-
-    def produce():
-        for i in range(items):
-            q.put(i)
-
-    def consume():
-        for _ in range(items):
-            q.get()
-    return _threads(produce, consume) / items
-
-
-def thread_pingpong_weft():
+def thread_pingpong(chan):
     rounds = n(20_000)
-    ping, pong = weft.Channel(1), weft.Channel(1)
+    ping_send, ping_recv = chan(1)
+    pong_send, pong_recv = chan(1)
 
     def main():
         for i in range(rounds):
-            ping.send(i)
-            pong.recv()
+            ping_send(i)
+            pong_recv()
 
     def echo():
         for _ in range(rounds):
-            pong.send(ping.recv())
+            pong_send(ping_recv())
     return _threads(main, echo) / rounds
 
 
-def thread_pingpong_queue():
-    rounds = n(20_000)
-    ping, pong = queue.Queue(1), queue.Queue(1)
-
-    def main():
-        for i in range(rounds):
-            ping.put(i)
-            pong.get()
-
-    def echo():
-        for _ in range(rounds):
-            pong.put(ping.get())
-    return _threads(main, echo) / rounds
-
-
-# ------------------------------------------------------------------ trio
-
-
-def trio_pingpong_weft():
-    import trio
-    rounds = n(20_000)
-
-    async def main():
-        ping, pong = weft.Channel(1), weft.Channel(1)
-
-        async def echo():
-            for _ in range(rounds):
-                await pong.send_async(await ping.recv_async())
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(echo)
-            t0 = time.perf_counter()
-            for i in range(rounds):
-                await ping.send_async(i)
-                await pong.recv_async()
-            dt = time.perf_counter() - t0
-        return dt / rounds
-    return trio.run(main)
-
-
-def trio_pingpong_memory():
-    import trio
-    rounds = n(20_000)
-
-    async def main():
-        ping_tx, ping_rx = trio.open_memory_channel(1)
-        pong_tx, pong_rx = trio.open_memory_channel(1)
-
-        async def echo():
-            for _ in range(rounds):
-                await pong_tx.send(await ping_rx.receive())
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(echo)
-            t0 = time.perf_counter()
-            for i in range(rounds):
-                await ping_tx.send(i)
-                await pong_rx.receive()
-            dt = time.perf_counter() - t0
-        return dt / rounds
-    return trio.run(main)
-
-
-def trio_10k_weft():
-    import trio
-    k = n(10_000)
-
-    async def main():
-        ch = weft.Channel()
-        t0 = time.perf_counter()
-        async with trio.open_nursery() as nursery:
-            for _ in range(k):
-                nursery.start_soon(ch.recv_async)
-            await trio.sleep(0)
-            for i in range(k):
-                await ch.send_async(i)
-        return (time.perf_counter() - t0) / k
-    return trio.run(main)
-
-
-def trio_10k_memory():
-    import trio
-    k = n(10_000)
-
-    async def main():
-        tx, rx = trio.open_memory_channel(0)
-        t0 = time.perf_counter()
-        async with trio.open_nursery() as nursery:
-            for _ in range(k):
-                nursery.start_soon(rx.receive)
-            await trio.sleep(0)
-            for i in range(k):
-                await tx.send(i)
-        return (time.perf_counter() - t0) / k
-    return trio.run(main)
-
-
-def trio_cancel_weft():
-    import trio
-    k = n(10_000)
-
-    async def main():
-        ctx = weft.with_cancel()
-        t0 = time.perf_counter()
-        async with trio.open_nursery() as nursery:
-            for _ in range(k):
-                nursery.start_soon(ctx.wait_async)
-            await trio.sleep(0)
-            ctx.cancel()
-        return time.perf_counter() - t0
-    return trio.run(main)
-
-
-def trio_cancel_event():
-    import trio
-    k = n(10_000)
-
-    async def main():
-        ev = trio.Event()
-        t0 = time.perf_counter()
-        async with trio.open_nursery() as nursery:
-            for _ in range(k):
-                nursery.start_soon(ev.wait)
-            await trio.sleep(0)
-            ev.set()
-        return time.perf_counter() - t0
-    return trio.run(main)
-
-
-# key: (label, unit, weft fn, peer name, peer fn, target ratio)
+# key: (label, unit, weft run, peer name, peer run)
 ROWS = {
     "aio_pingpong": ("asyncio ping-pong, Channel(1) vs asyncio.Queue(1)", "µs/round trip",
-                     aio_pingpong_weft, "asyncio.Queue(1)", aio_pingpong_queue),
+                     lambda: pingpong(run_asyncio, weft_async_chan), "asyncio.Queue(1)",
+                     lambda: pingpong(run_asyncio, asyncio_queue)),
     "aio_10k": ("asyncio 10,000 concurrent awaits (recv) vs asyncio.Queue", "µs/await",
-                aio_10k_weft, "asyncio.Queue", aio_10k_queue),
+                lambda: concurrent_awaits(run_asyncio, weft_async_chan), "asyncio.Queue",
+                lambda: concurrent_awaits(run_asyncio, asyncio_queue)),
     "aio_cancel": ("asyncio 10,000 awaits woken by ctx cancel vs asyncio.Event", "ms total",
-                   aio_cancel_weft, "asyncio.Event", aio_cancel_event),
+                   lambda: wake_all(run_asyncio, weft_ctx), "asyncio.Event",
+                   lambda: wake_all(run_asyncio, asyncio_event)),
     "spsc": ("thread→thread Channel(1024) vs queue.Queue(1024)", "µs/item",
-             spsc_weft, "queue.Queue(1024)", spsc_queue),
+             lambda: spsc(weft_thread_chan), "queue.Queue(1024)", lambda: spsc(thread_queue)),
     "thread_pingpong": ("thread ping-pong, Channel(1) vs queue.Queue(1)", "µs/round trip",
-                        thread_pingpong_weft, "queue.Queue(1)", thread_pingpong_queue),
+                        lambda: thread_pingpong(weft_thread_chan), "queue.Queue(1)",
+                        lambda: thread_pingpong(thread_queue)),
     "trio_pingpong": ("trio ping-pong, Channel(1) vs memory channel(1)", "µs/round trip",
-                      trio_pingpong_weft, "trio memory channel(1)", trio_pingpong_memory),
+                      lambda: pingpong(run_trio, weft_async_chan), "trio memory channel(1)",
+                      lambda: pingpong(run_trio, trio_memory)),
     "trio_10k": ("trio 10,000 concurrent awaits (recv) vs memory channel", "µs/await",
-                 trio_10k_weft, "trio memory channel(0)", trio_10k_memory),
+                 lambda: concurrent_awaits(run_trio, weft_async_chan), "trio memory channel(0)",
+                 lambda: concurrent_awaits(run_trio, trio_memory)),
     "trio_cancel": ("trio 10,000 awaits woken by ctx cancel vs trio.Event", "ms total",
-                    trio_cancel_weft, "trio.Event", trio_cancel_event),
+                    lambda: wake_all(run_trio, weft_ctx), "trio.Event",
+                    lambda: wake_all(run_trio, trio_event)),
 }
 
 

@@ -12,20 +12,25 @@ trio = pytest.importorskip("trio")
 anyio = pytest.importorskip("anyio")
 
 
+async def _send_through(task_group, n):
+    """n values through an unbuffered channel to an `async for` consumer."""
+    ch = weft.Channel()
+    got = []
+
+    async def consumer():
+        async for v in ch:
+            got.append(v)
+    async with task_group() as group:
+        group.start_soon(consumer)
+        for i in range(n):
+            await ch.send_async(i)
+        ch.close()
+    assert got == list(range(n))
+
+
 def test_trio_channels_sync_and_contexts(no_leaks):
     async def main():
-        ch = weft.Channel()
-        got = []
-
-        async def consumer():
-            async for v in ch:
-                got.append(v)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(consumer)
-            for i in range(100):
-                await ch.send_async(i)
-            ch.close()
-        assert got == list(range(100))
+        await _send_through(trio.open_nursery, 100)
 
         # fed by a thread: 500 concurrent awaits, no thread per await
         jobs = weft.Channel(16)
@@ -112,12 +117,7 @@ def test_trio_cancel_races_lose_nothing(no_leaks):
                     await trio.sleep(0)
                 box[0].cancel()
                 ch.close()
-            rest = []
-            while True:
-                try:
-                    rest.append(ch.try_recv())
-                except weft.Closed:
-                    break
+            rest = list(ch)  # closed: the push-back buffer, then what is buffered
             assert got + rest == sent, (got, rest, sent)
 
         # lock: a cancelled lock_async never leaves the mutex locked by nobody;
@@ -154,18 +154,7 @@ def test_trio_cancel_races_lose_nothing(no_leaks):
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_anyio_both_backends(backend, no_leaks):
     async def main():
-        ch = weft.Channel()
-        got = []
-
-        async def consumer():
-            async for v in ch:
-                got.append(v)
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(consumer)
-            for i in range(50):
-                await ch.send_async(i)
-            ch.close()
-        assert got == list(range(50))
+        await _send_through(anyio.create_task_group, 50)
         # cancellation through anyio's scopes withdraws the operation
         idle = weft.Channel()
         with anyio.move_on_after(0.02):
