@@ -204,31 +204,28 @@ def thread_pingpong(chan):
     return _threads(main, echo) / rounds
 
 
-# key: (label, unit, weft run, peer name, peer run)
+def _on(runner, workload):
+    return lambda adapter: workload(runner, adapter)
+
+
+# key: (label, unit, workload(adapter), weft adapter, peer name, peer adapter)
 ROWS = {
     "aio_pingpong": ("asyncio ping-pong, Channel(1) vs asyncio.Queue(1)", "µs/round trip",
-                     lambda: pingpong(run_asyncio, weft_async_chan), "asyncio.Queue(1)",
-                     lambda: pingpong(run_asyncio, asyncio_queue)),
+                     _on(run_asyncio, pingpong), weft_async_chan, "asyncio.Queue(1)", asyncio_queue),
     "aio_10k": ("asyncio 10,000 concurrent awaits (recv) vs asyncio.Queue", "µs/await",
-                lambda: concurrent_awaits(run_asyncio, weft_async_chan), "asyncio.Queue",
-                lambda: concurrent_awaits(run_asyncio, asyncio_queue)),
+                _on(run_asyncio, concurrent_awaits), weft_async_chan, "asyncio.Queue", asyncio_queue),
     "aio_cancel": ("asyncio 10,000 awaits woken by ctx cancel vs asyncio.Event", "ms total",
-                   lambda: wake_all(run_asyncio, weft_ctx), "asyncio.Event",
-                   lambda: wake_all(run_asyncio, asyncio_event)),
+                   _on(run_asyncio, wake_all), weft_ctx, "asyncio.Event", asyncio_event),
     "spsc": ("thread→thread Channel(1024) vs queue.Queue(1024)", "µs/item",
-             lambda: spsc(weft_thread_chan), "queue.Queue(1024)", lambda: spsc(thread_queue)),
+             spsc, weft_thread_chan, "queue.Queue(1024)", thread_queue),
     "thread_pingpong": ("thread ping-pong, Channel(1) vs queue.Queue(1)", "µs/round trip",
-                        lambda: thread_pingpong(weft_thread_chan), "queue.Queue(1)",
-                        lambda: thread_pingpong(thread_queue)),
+                        thread_pingpong, weft_thread_chan, "queue.Queue(1)", thread_queue),
     "trio_pingpong": ("trio ping-pong, Channel(1) vs memory channel(1)", "µs/round trip",
-                      lambda: pingpong(run_trio, weft_async_chan), "trio memory channel(1)",
-                      lambda: pingpong(run_trio, trio_memory)),
+                      _on(run_trio, pingpong), weft_async_chan, "trio memory channel(1)", trio_memory),
     "trio_10k": ("trio 10,000 concurrent awaits (recv) vs memory channel", "µs/await",
-                 lambda: concurrent_awaits(run_trio, weft_async_chan), "trio memory channel(0)",
-                 lambda: concurrent_awaits(run_trio, trio_memory)),
+                 _on(run_trio, concurrent_awaits), weft_async_chan, "trio memory channel(0)", trio_memory),
     "trio_cancel": ("trio 10,000 awaits woken by ctx cancel vs trio.Event", "ms total",
-                    lambda: wake_all(run_trio, weft_ctx), "trio.Event",
-                    lambda: wake_all(run_trio, trio_event)),
+                    _on(run_trio, wake_all), weft_ctx, "trio.Event", trio_event),
 }
 
 
@@ -250,12 +247,12 @@ def main():
         print("trio not installed: trio rows skipped", file=sys.stderr)
     lines = ["| workload | weft | peer | peer time | weft / peer |", "|---|---|---|---|---|"]
     for key in keys:
-        label, unit, wfn, peer, pfn = ROWS[key]
+        label, unit, workload, weft_side, peer, peer_side = ROWS[key]
         scale = 1e3 if unit.startswith("ms") else 1e6
         w, p = [], []
         for _ in range(args.runs):  # round-robin: both sides see the same machine
-            w.append(wfn() * scale)
-            p.append(pfn() * scale)
+            w.append(workload(weft_side) * scale)
+            p.append(workload(peer_side) * scale)
         mw, mp = statistics.median(w), statistics.median(p)
         line = "| %s | %.2f %s | %s | %.2f %s | %.2f× |" % (label, mw, unit, peer, mp, unit, mw / mp)
         print(line, flush=True)
