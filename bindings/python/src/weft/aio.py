@@ -4,6 +4,11 @@ awaited without a thread per await and without a reader thread.
 Path of one awaited operation:
  1. The non-blocking form first (try_recv, try_lock, ...), on the loop thread
     with the GIL kept: a ready operation completes at once, no hop.
+ 1b. Channels: a local waiter. A receive (send) that would wait is first
+    served by a send (receive) of another coroutine on the same loop, which
+    hands the value over directly; the waiter starts in the runtime only once
+    the loop has nothing else to run (or after DEFER_ROUNDS passes). Every
+    awaiter of one context on a loop shares one runtime wait (_Fanout).
  2. Otherwise weft_*_async starts it: a runtime task performs it and sends a
     completion {tag, result} on this loop's notify channel, then signals the
     notify channel's eventfd (weft_async_fd). The loop watches that fd
@@ -96,11 +101,22 @@ HANDED = 1
 DEFER_ROUNDS = 8
 
 
+def _gone(op: _Op) -> bool:
+    """No longer a local waiter. An asyncio future is cancelled at once by
+    Task.cancel(), before the awaiter's coroutine runs its except clause."""
+    if op.local is None:
+        return True
+    if op.fut is not None and op.fut.done():
+        op.local = None
+        return True
+    return False
+
+
 def pop_local(waiters: Any, b: Any) -> Optional[_Op]:
     """The oldest live local waiter of bridge b in waiters (dead ones dropped)."""
     while waiters:
         op = waiters[0]
-        if op.local is None or op.fut.done():
+        if _gone(op):  # started, served, cancelled or timed out
             waiters.popleft()
             continue
         if op.local[1] is not b:
@@ -127,6 +143,8 @@ class _Bridge:
             raise error(self.fd)
         self.pending: Dict[int, _Op] = {}
         self.tags = itertools.count(1)
+        self.deferred: Any = deque()  # local waiters to start in the runtime
+        self.rounds = 0
         self.buf = (_ffi.weft_completion * BATCH)()
         self.buf_addr = addressof(self.buf)
         # For the non-blocking forms on the loop thread (only it uses them).
@@ -161,6 +179,52 @@ class _Bridge:
             return rc
         self.pending[tag] = op
         return tag
+
+    def defer(self, op: _Op, local: Any, box: Any, try_fn: Any, starter: Starter,
+              ctx: Optional[int]) -> None:
+        """op waits on the loop as a local waiter of a channel (in local)."""
+        op.local = (local, self)
+        op.box, op.try_fn, op.starter, op.ctx = box, try_fn, starter, ctx
+        op.box_round = self.rounds
+        local.append(op)
+        self.deferred.append(op)
+
+    def start_deferred(self, busy: bool) -> bool:
+        """Starts the local waiters in the runtime: all of them when the loop
+        has nothing else to run, else those that waited DEFER_ROUNDS passes
+        (a busy loop must not starve them of values from other threads).
+        True if some are left."""
+        self.rounds += 1
+        deferred = self.deferred
+        while deferred:
+            op = deferred[0]
+            if _gone(op):
+                deferred.popleft()
+                continue
+            if busy and self.rounds - op.box_round < DEFER_ROUNDS:
+                return True
+            deferred.popleft()
+            waiters = op.local[0]
+            op.local = None
+            if waiters and waiters[0] is op:
+                waiters.popleft()
+            rc = op.try_fn()
+            if rc != _EAGAIN:
+                self.resolve(op, rc)
+                continue
+            tag = self.start(op.starter, op.ctx, op)
+            if tag < 0:
+                self.resolve(op, tag)
+            else:
+                op.tag = tag
+        return False
+
+    def resolve(self, op: _Op, rc: int) -> None:
+        raise NotImplementedError
+
+    def hand(self, op: _Op) -> None:
+        """A coroutine of this loop served the local waiter op."""
+        self.resolve(op, HANDED)
 
     def cancel(self, tag: int) -> None:
         if self.notify:
@@ -197,9 +261,7 @@ class _AsyncioBridge(_Bridge):
         super().__init__()
         self.loop = weakref.ref(loop)
         loop.add_reader(self.fd, self.drain)
-        self.deferred: Any = deque()  # local waiters to start in the runtime
         self.kicked = False
-        self.rounds = 0
         self.ready = getattr(loop, "_ready", None)  # CPython's run queue, if visible
         self.ctx_waits: Dict[int, Any] = {}  # context handle -> its _Fanout
 
@@ -238,11 +300,10 @@ class _AsyncioBridge(_Bridge):
             return
         fut.set_result(result)
 
-    def hand(self, op: _Op) -> None:
-        """A coroutine of this loop served the local waiter op."""
+    def resolve(self, op: _Op, rc: int) -> None:
         if op.timer is not None:
             op.timer.cancel()
-        op.fut.set_result(HANDED)
+        op.fut.set_result(rc)
 
     async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
                   timeout: Optional[float], local: Any = None, box: Any = None,
@@ -257,11 +318,7 @@ class _AsyncioBridge(_Bridge):
         assert loop is not None
         fut = op.fut = loop.create_future()
         if local is not None and self.ready is not None:
-            op.local = (local, self)
-            op.box, op.try_fn, op.starter, op.ctx = box, try_fn, starter, ctx
-            op.box_round = self.rounds
-            local.append(op)
-            self.deferred.append(op)
+            self.defer(op, local, box, try_fn, starter, ctx)
             if not self.kicked:
                 self.kicked = True
                 loop.call_soon(self._start_deferred)
@@ -291,35 +348,8 @@ class _AsyncioBridge(_Bridge):
         return result
 
     def _start_deferred(self) -> None:
-        """Starts the local waiters in the runtime once the loop has nothing
-        else to run, or those that waited DEFER_ROUNDS passes (a busy loop must
-        not starve them of values from other threads)."""
         self.kicked = False
-        self.rounds += 1
-        deferred = self.deferred
-        busy = bool(self.ready)
-        while deferred:
-            op = deferred[0]
-            if op.local is None or op.fut.done():
-                deferred.popleft()
-                continue
-            if busy and self.rounds - op.box_round < DEFER_ROUNDS:
-                break
-            deferred.popleft()
-            waiters = op.local[0]
-            op.local = None
-            if waiters and waiters[0] is op:
-                waiters.popleft()
-            rc = op.try_fn()
-            if rc != _EAGAIN:
-                op.fut.set_result(rc)
-                continue
-            tag = self.start(op.starter, op.ctx, op)
-            if tag < 0:
-                op.fut.set_result(tag)
-            else:
-                op.tag = tag
-        if deferred:
+        if self.start_deferred(busy=bool(self.ready)):
             loop = self.loop()
             if loop is not None:
                 self.kicked = True
@@ -385,7 +415,23 @@ class _TrioBridge(_Bridge):
         self.outcome = outcome
         self.ctx_waits: Dict[int, Any] = {}
         self.checkpoint = trio.lowlevel.cancel_shielded_checkpoint
+        self.lot = trio.lowlevel.ParkingLot()
         trio.lowlevel.spawn_system_task(self._reader, name="weft-completions")
+        trio.lowlevel.spawn_system_task(self._starter, name="weft-deferred-starts")
+
+    async def _starter(self) -> None:
+        """Starts local waiters in the runtime once the run has nothing else
+        to do (or they waited DEFER_ROUNDS checkpoints)."""
+        lowlevel = self.trio.lowlevel
+        while True:
+            if not self.deferred:
+                await self.lot.park()
+            busy = lowlevel.current_statistics().tasks_runnable > 0
+            if self.start_deferred(busy):
+                await lowlevel.cancel_shielded_checkpoint()
+
+    def resolve(self, op: _Op, rc: int) -> None:
+        self.trio.lowlevel.reschedule(op.task, self.outcome.Value(rc))
 
     async def _reader(self) -> None:
         wait_readable = self.trio.lowlevel.wait_readable
@@ -431,11 +477,26 @@ class _TrioBridge(_Bridge):
     async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
                   timeout: Optional[float], local: Any = None, box: Any = None,
                   try_fn: Any = None) -> int:
-        """Starts the operation and waits, rescheduled by its completion (no
-        local waiters under trio: every operation starts in the runtime)."""
+        """Starts the operation and waits, rescheduled by its completion.
+        local: first a local waiter (see _AsyncioBridge.run); cancelled before
+        its runtime start, the abort succeeds (nothing happened)."""
         lowlevel = self.trio.lowlevel
         op = _Op(undo, keep)
         op.task = lowlevel.current_task()
+        if local is not None and timeout is None:
+            self.defer(op, local, box, try_fn, starter, ctx)
+            if len(self.deferred) == 1:
+                self.lot.unpark()
+
+            def abort_local(raise_cancel: Any) -> Any:
+                if op.tag == 0:  # still a local waiter: withdraw it
+                    op.local = None
+                    return lowlevel.Abort.SUCCEEDED
+                op.raise_cancel = raise_cancel
+                self.cancel(op.tag)
+                return lowlevel.Abort.FAILED
+            result: int = await lowlevel.wait_task_rescheduled(abort_local)
+            return result
         sub = None
         if timeout is not None:  # a child context with the deadline
             out = c_void_p()
@@ -453,7 +514,7 @@ class _TrioBridge(_Bridge):
                 op.raise_cancel = raise_cancel
                 self.cancel(tag)
                 return lowlevel.Abort.FAILED
-            result: int = await lowlevel.wait_task_rescheduled(abort)
+            result = await lowlevel.wait_task_rescheduled(abort)
             return result
         finally:
             if sub is not None:
@@ -559,6 +620,8 @@ async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:
     sender = pop_local(ch._lsend, b)
     if sender is not None:  # a coroutine of this loop waits to send: take it
         b.hand(sender)
+        if b.checkpoint is not None:
+            await b.checkpoint()
         return sender.box[0]
     buf = ch._out()
     addr = None if buf is None else addressof(buf)
