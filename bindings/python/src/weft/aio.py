@@ -61,6 +61,9 @@ _ETIMEDOUT = _ffi.ETIMEDOUT
 
 _live: "weakref.WeakSet[_Bridge]" = weakref.WeakSet()
 
+# Operations still pending when their loop closed: kept forever (see close).
+_orphans: List[Any] = []
+
 # How often each undo path ran (tests check the races were really hit).
 undo_counts = {"at_cancel": 0, "on_arrival": 0}
 
@@ -71,28 +74,121 @@ def live_bridges() -> int:
 
 
 class _Op:
-    """One operation: the awaiter's future (asyncio) or task (trio), the undo
-    for a completion nobody will take, buffers to keep alive; for a channel
-    operation waiting on the loop before its runtime start: the local waiter
-    list it is in, its box (the value handed over), how to start it."""
-    __slots__ = ("fut", "undo", "keep", "timer", "timed_out", "task", "raise_cancel",
-                 "tag", "local", "box", "box_round", "try_fn", "starter", "ctx", "__weakref__")
+    """One operation: the awaiter's future (asyncio) or task (trio); for a
+    channel operation waiting on the loop before its runtime start, the local
+    waiter list it is in (local). Subclasses say how to try it without
+    waiting (try_fn), start it (starter) and undo a completion nobody will
+    take (undo)."""
+    __slots__ = ("fut", "timer", "timed_out", "task", "raise_cancel", "tag", "local",
+                 "box_round", "ctx", "__weakref__")
 
-    def __init__(self, undo: Optional[Callable[[int], None]], keep: Any) -> None:
+    def __init__(self) -> None:
         self.fut: Any = None
-        self.undo = undo
-        self.keep = keep
         self.timer: Any = None
         self.timed_out = False
         self.task: Any = None
         self.raise_cancel: Any = None
         self.tag = 0          # 0: not started in the runtime
         self.local: Any = None
-        self.box: Any = None
-        self.try_fn: Any = None
-        self.starter: Any = None
-        self.ctx: Optional[int] = None
         self.box_round = 0
+        self.ctx: Optional[int] = None
+
+    def try_fn(self) -> int:
+        return _EAGAIN
+
+    def starter(self, ctx: Optional[int], notify: int, tag: int) -> int:
+        raise NotImplementedError
+
+    def undo(self, result: int) -> None:
+        pass
+
+
+class _FnOp(_Op):
+    """An operation given as functions (wg, mutex, semaphore, select, ctx)."""
+    __slots__ = ("starter", "undo", "keep")
+
+    def __init__(self, starter: Starter, undo: Undo, keep: Any) -> None:
+        super().__init__()
+        self.starter = starter  # type: ignore[method-assign]
+        self.undo = undo if undo is not None else _no_undo  # type: ignore[method-assign]
+        self.keep = keep  # buffers and objects that must outlive the operation
+
+
+def _no_undo(result: int) -> None:
+    pass
+
+
+class _RecvOp(_Op):
+    """A channel receive; its buffer is made only when the runtime needs it."""
+    __slots__ = ("ch", "h", "buf", "addr", "value")
+
+    def __init__(self, ch: Any, h: int) -> None:
+        super().__init__()
+        self.ch = ch
+        self.h = h
+        self.buf: Any = None
+        self.addr: Optional[int] = None
+        self.value: Any = None  # handed over by a local sender
+
+    def _prepare(self) -> None:
+        if self.buf is None and self.ch._kind != _SIGNAL:
+            self.buf = c_int64()
+            self.addr = addressof(self.buf)
+
+    def try_fn(self) -> int:
+        self._prepare()
+        return plib.weft_chan_try_recv(self.h, self.addr)  # type: ignore[no-any-return]
+
+    def starter(self, ctx: Optional[int], notify: int, tag: int) -> int:
+        self._prepare()
+        return plib.weft_chan_recv_async(self.h, self.addr, ctx, notify, tag)  # type: ignore[no-any-return]
+
+    def result(self, rc: int) -> Any:
+        if rc == HANDED:
+            return self.value
+        if rc < 0:
+            raise error(rc)
+        return self.ch._decode(self.buf)
+
+    def undo(self, result: int) -> None:
+        if result == _OK or result == HANDED:  # received for nobody: first in line
+            self.ch._push_back(self.result(result))
+
+
+class _SendOp(_Op):
+    """A channel send; the object enters the registry only when the runtime
+    needs it (a local receiver takes it directly)."""
+    __slots__ = ("ch", "h", "value", "buf", "addr", "token")
+
+    def __init__(self, ch: Any, h: int, value: Any) -> None:
+        super().__init__()
+        self.ch = ch
+        self.h = h
+        self.value = value
+        self.buf: Any = None
+        self.addr: Optional[int] = None
+        self.token: Optional[int] = None
+
+    def _prepare(self) -> None:
+        if self.buf is None and self.ch._kind != _SIGNAL:
+            self.buf, self.token = self.ch._encode(self.value)
+            self.addr = addressof(self.buf)
+
+    def try_fn(self) -> int:
+        self._prepare()
+        return plib.weft_chan_try_send(self.h, self.addr)  # type: ignore[no-any-return]
+
+    def starter(self, ctx: Optional[int], notify: int, tag: int) -> int:
+        self._prepare()
+        return plib.weft_chan_send_async(self.h, self.addr, ctx, notify, tag)  # type: ignore[no-any-return]
+
+    def undo(self, result: int) -> None:
+        """Not sent through the runtime (failed, or handed to a local
+        receiver): the registry lets go of the object. A send that happened
+        stays sent."""
+        if result != _OK and self.token is not None:
+            _core.drop(self.token)
+            self.token = None
 
 
 # A local waiter's result when a coroutine of the same loop handed it the value
@@ -162,6 +258,10 @@ class _Bridge:
         plib.weft_chan_close(notify)
         for tag in list(self.pending):
             plib.weft_async_cancel(notify, tag)
+        # A withdrawn operation may still be finishing in the runtime, writing
+        # into its buffer: those buffers must outlive us (a few bytes each).
+        _orphans.extend(self.pending.values())
+        self.pending = {}
         lib.weft_chan_release(notify)
 
     def __del__(self) -> None:
@@ -170,21 +270,20 @@ class _Bridge:
         except Exception:  # noqa: BLE001 - interpreter shutdown or forked child
             pass
 
-    def start(self, starter: Starter, ctx: Optional[int], op: _Op) -> int:
-        """starter(ctx, notify, tag) -> rc; registers op under its tag.
+    def start(self, ctx: Optional[int], op: _Op) -> int:
+        """op.starter(ctx, notify, tag) -> rc; registers op under its tag.
         Returns the tag, or the negative code when nothing was started."""
         tag = next(self.tags)
-        rc = starter(ctx, self.notify, tag)
+        rc = op.starter(ctx, self.notify, tag)
         if rc < 0:
             return rc
         self.pending[tag] = op
         return tag
 
-    def defer(self, op: _Op, local: Any, box: Any, try_fn: Any, starter: Starter,
-              ctx: Optional[int]) -> None:
+    def defer(self, op: _Op, local: Any, ctx: Optional[int]) -> None:
         """op waits on the loop as a local waiter of a channel (in local)."""
         op.local = (local, self)
-        op.box, op.try_fn, op.starter, op.ctx = box, try_fn, starter, ctx
+        op.ctx = ctx
         op.box_round = self.rounds
         local.append(op)
         self.deferred.append(op)
@@ -212,7 +311,7 @@ class _Bridge:
             if rc != _EAGAIN:
                 self.resolve(op, rc)
                 continue
-            tag = self.start(op.starter, op.ctx, op)
+            tag = self.start(op.ctx, op)
             if tag < 0:
                 self.resolve(op, tag)
             else:
@@ -295,8 +394,7 @@ class _AsyncioBridge(_Bridge):
         fut = op.fut
         if fut.cancelled():  # nobody takes it: undone
             undo_counts["on_arrival"] += 1
-            if op.undo is not None:
-                op.undo(result)
+            op.undo(result)
             return
         fut.set_result(result)
 
@@ -305,25 +403,23 @@ class _AsyncioBridge(_Bridge):
             op.timer.cancel()
         op.fut.set_result(rc)
 
-    async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
-                  timeout: Optional[float], local: Any = None, box: Any = None,
-                  try_fn: Any = None) -> int:
+    async def run(self, op: _Op, ctx: Optional[int], timeout: Optional[float],
+                  local: Any = None) -> int:
         """Starts the operation and awaits its result code. On cancellation the
         completed operation is undone (now, or when its completion arrives).
         local (a channel's waiter deque): first wait on the loop, where a
         coroutine of the same loop can serve it without the runtime; the
         runtime start is deferred until the loop has nothing else to run."""
-        op = _Op(undo, keep)
         loop = self.loop()
         assert loop is not None
         fut = op.fut = loop.create_future()
         if local is not None and self.ready is not None:
-            self.defer(op, local, box, try_fn, starter, ctx)
+            self.defer(op, local, ctx)
             if not self.kicked:
                 self.kicked = True
                 loop.call_soon(self._start_deferred)
         else:
-            tag = self.start(starter, ctx, op)
+            tag = self.start(ctx, op)
             if tag < 0:
                 return tag
             op.tag = tag
@@ -336,10 +432,11 @@ class _AsyncioBridge(_Bridge):
             if fut.cancelled():
                 if op.tag:
                     self.cancel(op.tag)  # its completion comes later: _complete undoes it
+                else:
+                    op.undo(_ECANCELED)  # never started: nothing happened
             else:  # it arrived while we were being cancelled
                 undo_counts["at_cancel"] += 1
-                if undo is not None:
-                    undo(fut.result())
+                op.undo(fut.result())
             if op.timer is not None:
                 op.timer.cancel()
             raise
@@ -474,23 +571,22 @@ class _TrioBridge(_Bridge):
         else:
             self.trio.lowlevel.reschedule(op.task, self.outcome.Value(result))
 
-    async def run(self, starter: Starter, undo: Undo, keep: Any, ctx: Optional[int],
-                  timeout: Optional[float], local: Any = None, box: Any = None,
-                  try_fn: Any = None) -> int:
+    async def run(self, op: _Op, ctx: Optional[int], timeout: Optional[float],
+                  local: Any = None) -> int:
         """Starts the operation and waits, rescheduled by its completion.
         local: first a local waiter (see _AsyncioBridge.run); cancelled before
         its runtime start, the abort succeeds (nothing happened)."""
         lowlevel = self.trio.lowlevel
-        op = _Op(undo, keep)
         op.task = lowlevel.current_task()
         if local is not None and timeout is None:
-            self.defer(op, local, box, try_fn, starter, ctx)
+            self.defer(op, local, ctx)
             if len(self.deferred) == 1:
                 self.lot.unpark()
 
             def abort_local(raise_cancel: Any) -> Any:
-                if op.tag == 0:  # still a local waiter: withdraw it
+                if op.tag == 0:  # still a local waiter: withdraw it (nothing happened)
                     op.local = None
+                    op.undo(_ECANCELED)
                     return lowlevel.Abort.SUCCEEDED
                 op.raise_cancel = raise_cancel
                 self.cancel(op.tag)
@@ -505,7 +601,7 @@ class _TrioBridge(_Bridge):
                 return rc
             ctx = sub = out.value
         try:
-            tag = self.start(starter, ctx, op)
+            tag = self.start(ctx, op)
             if tag < 0:
                 return tag
 
@@ -595,7 +691,7 @@ async def _await(try_fn: Optional[Callable[[], int]], starter: Starter, undo: Un
         return rc
     if timeout is not None and timeout <= 0:
         return _ETIMEDOUT
-    return await _bridge().run(starter, undo, keep, _ctx_handle(ctx), timeout)
+    return await _bridge().run(_FnOp(starter, undo, keep), _ctx_handle(ctx), timeout)  # type: ignore[no-any-return]
 
 
 async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:
@@ -622,24 +718,9 @@ async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:
         b.hand(sender)
         if b.checkpoint is not None:
             await b.checkpoint()
-        return sender.box[0]
-    buf = ch._out()
-    addr = None if buf is None else addressof(buf)
-    box = [None]
-
-    def undo(result: int) -> None:
-        if result == _OK:
-            ch._push_back(ch._decode(buf))
-        elif result == HANDED:
-            ch._push_back(box[0])
-    rc = await b.run(lambda c, n, t: plib.weft_chan_recv_async(h, addr, c, n, t), undo,
-                     (ch, buf), _ctx_handle(ctx), timeout, ch._lrecv, box,
-                     lambda: plib.weft_chan_try_recv(h, addr))
-    if rc == HANDED:
-        return box[0]
-    if rc < 0:
-        raise error(rc)
-    return ch._decode(buf)
+        return sender.value
+    op = _RecvOp(ch, h)
+    return op.result(await b.run(op, _ctx_handle(ctx), timeout, ch._lrecv))
 
 
 async def chan_send(ch: Any, value: Any, timeout: Optional[float], ctx: Any) -> None:
@@ -649,39 +730,27 @@ async def chan_send(ch: Any, value: Any, timeout: Optional[float], ctx: Any) -> 
         # a coroutine of this loop waits to receive, nothing buffered: hand it over
         receiver = pop_local(ch._lrecv, b)
         if receiver is not None:
-            receiver.box[0] = value
+            receiver.value = value
             b.hand(receiver)
             if b.checkpoint is not None:
                 await b.checkpoint()
             return
-    buf, token = ch._encode(value)
-    addr = None if buf is None else addressof(buf)
-    rc = plib.weft_chan_try_send(h, addr)
+    op = _SendOp(ch, h, value)
+    rc = op.try_fn()
     if rc == _EAGAIN:
         if timeout is not None and timeout <= 0:
             rc = _ETIMEDOUT
         else:
-            def undo(result: int) -> None:  # nobody awaits: a send that happened stays sent
-                if result < 0 and token is not None:
-                    _core.drop(token)
-                elif result == HANDED and token is not None:
-                    _core.drop(token)  # the value went to a local receiver, not through weft
             try:
-                rc = await b.run(lambda c, n, t: plib.weft_chan_send_async(h, addr, c, n, t), undo,
-                                 (ch, buf), _ctx_handle(ctx), timeout, ch._lsend, [value],
-                                 lambda: plib.weft_chan_try_send(h, addr))
+                rc = await b.run(op, _ctx_handle(ctx), timeout, ch._lsend)
             except BaseException as exc:
-                if not isinstance(exc, _cancelled_types()) and token is not None:
-                    _core.drop(token)  # nothing was started (no loop, ...)
+                if not isinstance(exc, _cancelled_types()):
+                    op.undo(_EAGAIN)  # nothing was started (no loop, ...)
                 raise
-            if rc == HANDED:
-                undo(rc)
-                return
     elif b.checkpoint is not None:
         await b.checkpoint()
+    op.undo(rc)  # not sent through the runtime: the registry lets go
     if rc < 0:
-        if token is not None:
-            _core.drop(token)
         raise error(rc)
 
 
@@ -788,10 +857,9 @@ def _fanout(b: Any, target: Any, h: int) -> Any:
     fan = b.ctx_waits.get(h)
     if fan is None:
         fan = _Fanout(b, h, target)
-        op = _Op(None, target)
+        op = _FnOp(lambda c, n, t: plib.weft_ctx_wait_async(c, n, t), None, target)
         op.fut = fan
-        op.task = fan  # trio's _complete reschedules op.task: see _TrioBridge.wake
-        tag = b.start(lambda c, n, t: plib.weft_ctx_wait_async(c, n, t), h, op)
+        tag = b.start(h, op)
         if tag < 0:
             return tag
         fan.tag = tag
