@@ -105,17 +105,20 @@ class _Op:
 
 class _FnOp(_Op):
     """An operation given as functions (wg, mutex, semaphore, select, ctx)."""
-    __slots__ = ("starter", "undo", "keep")
+    __slots__ = ("_starter", "_undo", "keep")
 
     def __init__(self, starter: Starter, undo: Undo, keep: Any) -> None:
         super().__init__()
-        self.starter = starter  # type: ignore[method-assign]
-        self.undo = undo if undo is not None else _no_undo  # type: ignore[method-assign]
+        self._starter = starter
+        self._undo = undo
         self.keep = keep  # buffers and objects that must outlive the operation
 
+    def starter(self, ctx: Optional[int], notify: int, tag: int) -> int:
+        return self._starter(ctx, notify, tag)
 
-def _no_undo(result: int) -> None:
-    pass
+    def undo(self, result: int) -> None:
+        if self._undo is not None:
+            self._undo(result)
 
 
 class _RecvOp(_Op):
@@ -137,11 +140,11 @@ class _RecvOp(_Op):
 
     def try_fn(self) -> int:
         self._prepare()
-        return plib.weft_chan_try_recv(self.h, self.addr)  # type: ignore[no-any-return]
+        return plib.weft_chan_try_recv(self.h, self.addr)
 
     def starter(self, ctx: Optional[int], notify: int, tag: int) -> int:
         self._prepare()
-        return plib.weft_chan_recv_async(self.h, self.addr, ctx, notify, tag)  # type: ignore[no-any-return]
+        return plib.weft_chan_recv_async(self.h, self.addr, ctx, notify, tag)
 
     def result(self, rc: int) -> Any:
         if rc == HANDED:
@@ -176,11 +179,11 @@ class _SendOp(_Op):
 
     def try_fn(self) -> int:
         self._prepare()
-        return plib.weft_chan_try_send(self.h, self.addr)  # type: ignore[no-any-return]
+        return plib.weft_chan_try_send(self.h, self.addr)
 
     def starter(self, ctx: Optional[int], notify: int, tag: int) -> int:
         self._prepare()
-        return plib.weft_chan_send_async(self.h, self.addr, ctx, notify, tag)  # type: ignore[no-any-return]
+        return plib.weft_chan_send_async(self.h, self.addr, ctx, notify, tag)
 
     def undo(self, result: int) -> None:
         """Not sent through the runtime (failed, or handed to a local
@@ -208,7 +211,7 @@ def _gone(op: _Op) -> bool:
     return False
 
 
-def pop_local(waiters: Any, b: Any) -> Optional[_Op]:
+def pop_local(waiters: Any, b: Any) -> Any:
     """The oldest live local waiter of bridge b in waiters (dead ones dropped)."""
     while waiters:
         op = waiters[0]
@@ -691,7 +694,7 @@ async def _await(try_fn: Optional[Callable[[], int]], starter: Starter, undo: Un
         return rc
     if timeout is not None and timeout <= 0:
         return _ETIMEDOUT
-    return await _bridge().run(_FnOp(starter, undo, keep), _ctx_handle(ctx), timeout)  # type: ignore[no-any-return]
+    return await _bridge().run(_FnOp(starter, undo, keep), _ctx_handle(ctx), timeout)
 
 
 async def chan_recv(ch: Any, timeout: Optional[float], ctx: Any) -> Any:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ctypes
 import random
 from collections import deque
-from ctypes import byref, c_int64, c_void_p
+from ctypes import addressof, byref, c_int64, c_void_p
 from typing import (Any, AsyncIterator, Coroutine, Deque, Generic, Iterator, List, NamedTuple, Optional,
                     Sequence, Tuple, TypeVar, Union, overload)
 
@@ -36,6 +36,8 @@ INT64 = "int64"     # raw int64 values (timer channels: weft_now_ns() stamps)
 SIGNAL = "signal"   # elem_size 0 (a context's done channel)
 
 _ELEM_SIZE = {OBJECT: 8, INT64: 8, SIGNAL: 0}
+_objects = _core._objects              # the registry, inline on the hot paths
+_next_token = _core._next_token.__next__
 _EAGAIN = _ffi.EAGAIN
 _ECLOSED = _ffi.ECLOSED
 
@@ -106,12 +108,18 @@ class Channel(Handle, Generic[T]):
     def send(self, value: T, timeout: Optional[float] = None, ctx: Optional[Any] = None) -> None:
         """Sends value, waiting for a receiver or room. Raises Closed, Timeout
         (timeout seconds passed), Canceled (ctx ended)."""
-        h = self.handle  # before registering: a released channel leaks nothing
-        buf, token = self._encode(value)
-        ref = None if buf is None else byref(buf)
-        rc = plib.weft_chan_try_send(h, ref)
+        h = self._h or self.handle  # before registering: a released channel leaks nothing
+        token = None
+        if self._kind == OBJECT:  # the hot path inline: register, then try
+            token = _next_token()
+            _objects[token] = value
+            buf: Optional[c_int64] = c_int64(token)
+        else:
+            buf, token = self._encode(value)
+        addr = None if buf is None else addressof(buf)
+        rc = plib.weft_chan_try_send(h, addr)
         if rc == _EAGAIN:
-            rc = _core.wait(lib.weft_chan_send_until, lib.weft_chan_send_ctx, (h, ref), timeout, ctx)
+            rc = _core.wait(lib.weft_chan_send_until, lib.weft_chan_send_ctx, (h, addr), timeout, ctx)
         if rc < 0:
             if token is not None:
                 _core.drop(token)
@@ -122,14 +130,19 @@ class Channel(Handle, Generic[T]):
         closed and drained, Timeout, Canceled."""
         if self._back:
             return self._back.popleft()
-        h = self.handle
-        buf = self._out()
-        ref = None if buf is None else byref(buf)
-        rc = plib.weft_chan_try_recv(h, ref)
+        h = self._h or self.handle
+        if self._kind == SIGNAL:
+            buf, addr = None, None
+        else:
+            buf = c_int64()
+            addr = addressof(buf)
+        rc = plib.weft_chan_try_recv(h, addr)
         if rc == _EAGAIN:
-            rc = _core.wait(lib.weft_chan_recv_until, lib.weft_chan_recv_ctx, (h, ref), timeout, ctx)
+            rc = _core.wait(lib.weft_chan_recv_until, lib.weft_chan_recv_ctx, (h, addr), timeout, ctx)
         if rc < 0:
             raise error(rc)
+        if self._kind == OBJECT:
+            return _objects.pop(buf.value)  # type: ignore[union-attr]
         return self._decode(buf)
 
     def try_send(self, value: T) -> None:
