@@ -1,3 +1,4 @@
+import CWeftCoro
 import Glibc
 import Synchronization
 
@@ -32,15 +33,12 @@ import Synchronization
 public final class Context: @unchecked Sendable {
   public enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
 
-  static let liveMagic: UInt32 = 0x5746_4354
   /// Contexts allocated and not yet freed (tests check the tree leaks nothing).
   public static let live = Atomic<Int>(0)
 
   /// The shared root: never canceled, no deadline, no values.
   public static let background = Context(kind: .background, parent: nil, deadline: noDeadline)
 
-  /// liveMagic while allocated; the C layer refuses handles without it.
-  public private(set) var magic: UInt32 = Context.liveMagic
   let lock = SpinLock()
   private let errorCode = Atomic<Int32>(0)
   private var waiters = WaitQueue()
@@ -103,7 +101,6 @@ public final class Context: @unchecked Sendable {
   }
 
   deinit {
-    magic = 0
     if let ancestor = registeredWith {
       ancestor._withUnsafeGuaranteedRef { ancestor in
         ancestor.lock.lock()
@@ -340,19 +337,9 @@ public final class Context: @unchecked Sendable {
   }
 }
 
-/// The Swift runtime's `HeapObject *swift_tryRetain(HeapObject *)` (C calling
-/// convention): retains object and returns it, or returns NULL when the object
-/// is already deiniting. Looked up once through dlsym.
-private let tryRetainFunction: @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? = {
-  guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swift_tryRetain") else {
-    fatalError("weft: swift_tryRetain not found in the Swift runtime")
-  }
-  return unsafeBitCast(
-    symbol, to: (@convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?).self)
-}()
-
+/// The Swift runtime's `swift_tryRetain`: false when the object is already deiniting.
 @inline(__always)
-func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { tryRetainFunction(object) != nil }
+func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { swift_tryRetain(object) != nil }
 
 extension UnsafeMutablePointer where Pointee == Parker {
   /// park(deadline:) that a context can also interrupt (claim Parker.canceled).
@@ -400,7 +387,4 @@ extension Context {
       return Parker.error(forClaim: claim, context: self)
     }
   }
-
-  /// True while the handle's object is allocated (checked by the C layer).
-  public var isLiveHandle: Bool { magic == Context.liveMagic }
 }
