@@ -37,6 +37,10 @@ ONLY=" $* "
 # The Python binding vs the stdlib and trio (benchmarks/python): `run.sh python`
 # runs only those; a full run ends with them.
 if [[ "$ONLY" == " python " ]]; then exec env RUNS="$RUNS" LIB="$LIB" bash "$HERE/python/run.sh"; fi
+# Only socket workloads asked for: their own script, their own table.
+if [[ -n "$*" && -z "$(tr ' ' '\n' <<<"$*" | grep -vxE 'echo|connect|')" ]]; then
+  RUNS=$RUNS OUT=$OUT LIB=$LIB RESULTS=$RESULTS GO=$GO CC=$CC PYTHON=$PY TIMEOUT=$TIMEOUT exec bash "$HERE/net.sh"
+fi
 BIN=$OUT/bin
 RAW=$OUT/raw.jsonl
 mkdir -p "$BIN" "$OUT/log"
@@ -211,5 +215,10 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 log "$fails run(s) failed; raw lines in $RAW"
 if want python; then
   RUNS="$RUNS" LIB="$LIB" bash "$HERE/python/run.sh" || log "python benchmarks failed"
+fi
+# The socket benchmarks (echo, connect) have their own table; `run.sh echo`
+# or `run.sh connect` runs only them.
+if [[ "$ONLY" == "  " || "$ONLY" == *" echo "* || "$ONLY" == *" connect "* ]]; then
+  RUNS=$RUNS OUT=$OUT LIB=$LIB RESULTS=$RESULTS GO=$GO CC=$CC PYTHON=$PY TIMEOUT=$TIMEOUT bash "$HERE/net.sh"
 fi
 exit 0

@@ -19,22 +19,22 @@
 ///    and signals before it parks, so a poller drains and makes room.
 ///  - Buffers (`out`, `elem`, select cases) belong to the caller and must stay
 ///    valid until the completion arrives.
-public struct AsyncCompletion {
-  public var tag: UInt64
-  public var result: Int32
-  public var reserved: Int32
+package struct AsyncCompletion {
+  package var tag: UInt64
+  package var result: Int32
+  package var reserved: Int32
 
-  public init(tag: UInt64, result: Int32) {
+  package init(tag: UInt64, result: Int32) {
     self.tag = tag
     self.result = result
     self.reserved = 0
   }
 
-  public static let size = MemoryLayout<AsyncCompletion>.stride
+  package static let size = MemoryLayout<AsyncCompletion>.stride
 }
 
-public final class AsyncOp: @unchecked Sendable {
-  public enum Kind {
+package final class AsyncOp: @unchecked Sendable {
+  package enum Kind {
     case receive(Channel, UnsafeMutableRawPointer?)
     case send(Channel, UnsafeRawPointer?)
     /// The cases array and the channels it names (kept alive while pending);
@@ -64,7 +64,7 @@ public final class AsyncOp: @unchecked Sendable {
 
   /// Spawns the task running kind; .invalid when notify does not carry
   /// AsyncCompletion records, .busy when tag is already pending on notify.
-  public static func start(_ kind: Kind, context: Context?, notify: Channel, tag: UInt64) -> WeftError? {
+  package static func start(_ kind: Kind, context: Context?, notify: Channel, tag: UInt64) -> WeftError? {
     guard notify.elemSize == AsyncCompletion.size else { return .invalid }
     let state = NotifyState.of(notify)
     let own = Context.withCancel(context ?? Context.background)

@@ -16,13 +16,13 @@ import Synchronization
 ///    it flips the flag from false to true; `rearm` reads the fd, then clears
 ///    the flag, then the caller drains: a completion whose flip came before the
 ///    clear was sent before it (the drain finds it), a later one writes again.
-public final class NotifyState: @unchecked Sendable {
+package final class NotifyState: @unchecked Sendable {
   weak var channel: Channel?
   private let lock = SpinLock()
   private var pending: [UInt64: Context] = [:]
   private var fdValue: Int32 = -1
   private let signalled = Atomic<Bool>(false)
-  public let overflows = Atomic<Int64>(0)
+  package let overflows = Atomic<Int64>(0)
 
   init(_ channel: Channel) { self.channel = channel }
 
@@ -33,7 +33,7 @@ public final class NotifyState: @unchecked Sendable {
   nonisolated(unsafe) private static var sweepAt = 64
 
   /// The state of notify (made on first use); sweeps stale entries now and then.
-  public static func of(_ notify: Channel) -> NotifyState {
+  package static func of(_ notify: Channel) -> NotifyState {
     let key = ObjectIdentifier(notify)
     tableLock.lock()
     if let state = table[key], state.channel === notify {
@@ -56,7 +56,7 @@ public final class NotifyState: @unchecked Sendable {
   }
 
   /// The state of notify if it has one.
-  public static func existing(_ notify: Channel) -> NotifyState? {
+  package static func existing(_ notify: Channel) -> NotifyState? {
     tableLock.lock()
     defer { tableLock.unlock() }
     guard let state = table[ObjectIdentifier(notify)], state.channel === notify else { return nil }
@@ -82,7 +82,7 @@ public final class NotifyState: @unchecked Sendable {
   }
 
   /// Cancels the pending operation tag: true if there was one.
-  public func cancel(_ tag: UInt64) -> Bool {
+  package func cancel(_ tag: UInt64) -> Bool {
     lock.lock()
     let context = pending[tag]
     lock.unlock()
@@ -94,7 +94,7 @@ public final class NotifyState: @unchecked Sendable {
   // MARK: - the eventfd
 
   /// The eventfd (made on first call), or a negative errno.
-  public func fd() -> Int32 {
+  package func fd() -> Int32 {
     lock.lock()
     defer { lock.unlock() }
     if fdValue < 0 {
@@ -118,7 +118,7 @@ public final class NotifyState: @unchecked Sendable {
   }
 
   /// Resets the fd, then the edge, before the caller drains notify.
-  public func rearm() {
+  package func rearm() {
     lock.lock()
     let fd = fdValue
     lock.unlock()

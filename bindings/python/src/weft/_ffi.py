@@ -232,6 +232,44 @@ PROTOTYPES = {
     "weft_async_fd": (I, [P]),
     "weft_async_poll": (I, [P, P, c_size_t]),
     "weft_async_overflows": (I64, [P]),
+    # fd readiness, blocking offload, sockets (Python keeps its own sockets:
+    # declared so the header and the binding stay one list)
+    "weft_fd_wait": (I, [I, I]),
+    "weft_fd_wait_until": (I, [I, I, I64]),
+    "weft_fd_wait_ctx": (I, [I, I, P]),
+    "weft_fd_close": (I, [I]),
+    "weft_fd_forget": (I, [I]),
+    "weft_offload": (I, [FN, P]),
+    "weft_offload_until": (I, [FN, P, I64]),
+    "weft_offload_ctx": (I, [FN, P, P]),
+    "weft_tcp_listen": (I, [c_char_p, I, I, PP]),
+    "weft_unix_listen": (I, [c_char_p, I, PP]),
+    "weft_sock_accept": (I, [P, PP]),
+    "weft_sock_accept_until": (I, [P, I64, PP]),
+    "weft_sock_accept_ctx": (I, [P, P, PP]),
+    "weft_tcp_connect": (I, [c_char_p, I, PP]),
+    "weft_tcp_connect_until": (I, [c_char_p, I, I64, PP]),
+    "weft_tcp_connect_ctx": (I, [c_char_p, I, P, PP]),
+    "weft_unix_connect": (I, [c_char_p, PP]),
+    "weft_unix_connect_until": (I, [c_char_p, I64, PP]),
+    "weft_unix_connect_ctx": (I, [c_char_p, P, PP]),
+    "weft_sock_read": (I64, [P, P, c_size_t]),
+    "weft_sock_read_until": (I64, [P, P, c_size_t, I64]),
+    "weft_sock_read_ctx": (I64, [P, P, c_size_t, P]),
+    "weft_sock_read_full": (I64, [P, P, c_size_t]),
+    "weft_sock_read_full_until": (I64, [P, P, c_size_t, I64]),
+    "weft_sock_read_full_ctx": (I64, [P, P, c_size_t, P]),
+    "weft_sock_write": (I64, [P, P, c_size_t]),
+    "weft_sock_write_until": (I64, [P, P, c_size_t, I64]),
+    "weft_sock_write_ctx": (I64, [P, P, c_size_t, P]),
+    "weft_sock_shutdown": (I, [P]),
+    "weft_sock_close": (I, [P]),
+    "weft_sock_retain": (P, [P]),
+    "weft_sock_release": (I, [P]),
+    "weft_sock_fd": (I, [P]),
+    "weft_sock_local_addr": (I, [P, c_char_p, c_size_t]),
+    "weft_sock_peer_addr": (I, [P, c_char_p, c_size_t]),
+    "weft_sock_local_port": (I, [P]),
 }
 
 
@@ -284,13 +322,14 @@ lib, LIB_PATH = _load()
 # The calls that never block, also bound through PyDLL: they keep the GIL,
 # which costs less than CDLL's release and re-acquire around a short call.
 # The binding uses `plib` for exactly these (and `lib` for everything else).
-NEVER_BLOCK = frozenset(name for name in PROTOTYPES if name.startswith((
+NEVER_BLOCK = frozenset(name for name in PROTOTYPES if not name.startswith((
+    "weft_fd_", "weft_sock_", "weft_tcp_", "weft_unix_", "weft_offload")) and (name.startswith((
     "weft_chan_try_", "weft_mutex_try_", "weft_rwmutex_try_", "weft_sem_try_", "weft_async_"))
     or name.endswith(("_async", "_retain", "_len", "_cap", "_unlock", "_runlock", "_put", "_add",
                       "_done", "_err", "_cause", "_cancel", "_cancel_cause", "_now_ns", "_close",
                       "_signal", "_broadcast", "_ready", "_closed"))
     or name in ("weft_ctx_with_cancel", "weft_ctx_with_deadline", "weft_ctx_with_timeout",
-                "weft_version", "weft_strerror", "weft_err_name"))
+                "weft_version", "weft_strerror", "weft_err_name")))
 
 
 def _load_gil_keeping(path):
