@@ -99,6 +99,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
   /// Step 2's end: hands control back to the parked side. Only the claimer calls it.
   @inline(__always)
   public func wake() {
+    weftAssert(claimed != Parker.unclaimed, "wake() of an unclaimed parker")
     if let task = pointee.task {
       Scheduler.unpark(task)
     } else {
@@ -126,6 +127,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
         signal.wait(deadline: deadline) { self.tryClaim(Parker.timedOut) }
       }
     }
+    weftAssert(claimed != Parker.unclaimed, "park() returned unclaimed")
     return claimed
   }
 }

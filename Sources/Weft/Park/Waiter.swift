@@ -40,6 +40,7 @@ public struct WaitQueue {
   public var isEmpty: Bool { head == nil }
 
   public mutating func enqueue(_ waiter: WaiterRef) {
+    weftAssert(!waiter.pointee.queued, "a waiter enqueued while already in a queue")
     waiter.pointee.next = nil
     waiter.pointee.prev = tail
     if let tail { tail.pointee.next = waiter } else { head = waiter }
@@ -51,6 +52,7 @@ public struct WaitQueue {
   /// Puts a waiter at the front: a woken waiter that lost the race re-queues
   /// ahead of later arrivals and keeps its place (Go's LIFO semacquire).
   public mutating func enqueueFront(_ waiter: WaiterRef) {
+    weftAssert(!waiter.pointee.queued, "a waiter enqueued while already in a queue")
     waiter.pointee.prev = nil
     waiter.pointee.next = head
     if let head { head.pointee.prev = waiter } else { tail = waiter }
@@ -61,6 +63,7 @@ public struct WaitQueue {
 
   public mutating func remove(_ waiter: WaiterRef) {
     guard waiter.pointee.queued else { return }
+    weftAssert(waiter.pointee.prev != nil || head == waiter, "a waiter removed from a queue that does not hold it")
     let prev = waiter.pointee.prev
     let next = waiter.pointee.next
     if let prev { prev.pointee.next = next } else { head = next }
@@ -77,6 +80,7 @@ public struct WaitQueue {
     while let waiter = head {
       remove(waiter)
       if waiter.pointee.parker.tryClaim(waiter.pointee.caseIndex) { return waiter }
+      weftAssert(waiter.pointee.parker.claimed != Parker.unclaimed, "a dequeued waiter is neither ours nor claimed")
     }
     return nil
   }
@@ -135,6 +139,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
     deadline: Int64, context: Context?, reason: StaticString,
     enqueue: (WaiterRef) -> Void, leave: (WaiterRef) -> Void
   ) -> QueuedWait {
+    weftAssert(lock.isLocked, "waitQueued entered without the primitive's lock")
     prepare()
     var waiter = Waiter(parker: self, elem: elem)
     waiter.amount = amount
@@ -142,6 +147,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
       enqueue(w)
       lock.unlock()
       let claim = park(deadline: deadline, context: context, reason: reason)
+      weftAssert(claim == w.pointee.caseIndex || claim < 0, "a waiter claimed for another case")
       if claim == w.pointee.caseIndex { return .claimed(result: w.pointee.result) }
       lock.lock()
       leave(w)

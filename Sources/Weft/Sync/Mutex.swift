@@ -206,6 +206,7 @@ public final class Mutex: @unchecked Sendable {
       queueLock.unlock()
       return nil
     }
+    weftAssert(state.load(ordering: .relaxed) & Mutex.parked != 0, "mutex waiters queued without the parked bit")
     let rest: UInt32 = queue.isEmpty ? 0 : Mutex.parked
     if monotonicNow() &- waiter.pointee.amount > Mutex.starvationNs {
       waiter.pointee.result = Mutex.handedOff
