@@ -9,7 +9,7 @@ LIB := $(BUILD)/libweft.so
 CC ?= cc
 CFLAGS_DEMO := -std=c11 -O2 -Wall -Wextra -pthread -Iinclude
 
-.PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan bench install uninstall clean
+.PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan fuzz bench install uninstall clean
 
 all: lib
 
@@ -53,6 +53,14 @@ test-asan: deps
 	$(SWIFT) build -c release --product weft --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 CC="$$(dirname $$(readlink -f $$(which $(SWIFT))))/clang -fsanitize=address" \
 	  WEFT_TEST_OUT=.build-asan/capi WEFT_TEST_SKIP="$(ASAN_SKIP)" bash Tests/capi/run.sh .build-asan/release
+
+# The op-sequence fuzzer (Tests/fuzz) for FUZZ_SECONDS, against a library built
+# with the invariant checks (-DWEFT_CHECKS) and, where swiftc allows, coverage
+# instrumentation of the Swift core for libFuzzer; scratch path .build-fuzz.
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	$(SWIFT) build -c release --product weft --scratch-path .build-fuzz -Xswiftc -DWEFT_CHECKS $(FUZZ_SWIFT_FLAGS)
+	bash Tests/fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) .build-fuzz/run
 
 bench: lib
 	bash benchmarks/run.sh

@@ -50,6 +50,8 @@ suite readme bash Tests/abi/check_readme.sh ".build/$config"
 suite swift swift test
 suite swift-example swift run weft-swift-example --test
 suite capi bash Tests/capi/run.sh ".build/$config"
+# The op-sequence fuzzer, bounded (make fuzz runs it long, on a checked build).
+suite fuzz bash Tests/fuzz/run.sh ".build/$config" "${WEFT_FUZZ_SECONDS:-30}"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"
 fi
