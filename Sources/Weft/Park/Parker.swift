@@ -123,9 +123,11 @@ extension UnsafeMutablePointer where Pointee == Parker {
       task.pointee.parker = nil
       if let timer { Timers.cancel(timer) }
     } else {
+      let recorded = Deadlock.threadWillBlock(self, deadline: deadline, reason: reason)
       pointee.signal!._withUnsafeGuaranteedRef { signal in
         signal.wait(deadline: deadline) { self.tryClaim(Parker.timedOut) }
       }
+      Deadlock.threadWoke(self, recorded)
     }
     weftAssert(claimed != Parker.unclaimed, "park() returned unclaimed")
     return claimed

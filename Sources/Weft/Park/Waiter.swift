@@ -145,8 +145,11 @@ extension UnsafeMutablePointer where Pointee == Parker {
     waiter.amount = amount
     return withUnsafeMutablePointer(to: &waiter) { w in
       enqueue(w)
+      let object = Deadlock.enabled ? withUnsafePointer(to: lock) { UnsafeRawPointer($0) } : nil
       lock.unlock()
+      if let object { Deadlock.noteWait(self, object) }
       let claim = park(deadline: deadline, context: context, reason: reason)
+      if object != nil { Deadlock.clearWait(self) }
       weftAssert(claim == w.pointee.caseIndex || claim < 0, "a waiter claimed for another case")
       if claim == w.pointee.caseIndex { return .claimed(result: w.pointee.result) }
       lock.lock()

@@ -78,6 +78,7 @@ public final class Runtime: @unchecked Sendable {
     }
     let runtime = Runtime(config: config.resolved())
     runtime.launch()
+    Deadlock.start(runtime)
     shared = runtime
     sharedRef = Unmanaged.passUnretained(runtime)
     lifecycle.store(Phase.running.rawValue, ordering: .releasing)

@@ -68,6 +68,7 @@ public final class Mutex: @unchecked Sendable {
   @inlinable @inline(__always)
   public func lock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
+      if Deadlock.enabled { noteHolder(true) }
       return nil
     }
     return lockSlow(deadline: noDeadline, context: nil)
@@ -80,6 +81,7 @@ public final class Mutex: @unchecked Sendable {
   public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
+      if Deadlock.enabled { noteHolder(true) }
       return nil
     }
     return lockSlow(deadline: deadline, context: context)
@@ -91,7 +93,10 @@ public final class Mutex: @unchecked Sendable {
     var s = state.load(ordering: .relaxed)
     while s & Mutex.locked == 0 {
       let (done, now) = state.compareExchange(expected: s, desired: s | Mutex.locked, ordering: .acquiring)
-      if done { return true }
+      if done {
+        if Deadlock.enabled { noteHolder(true) }
+        return true
+      }
       s = now
     }
     return false
@@ -100,10 +105,17 @@ public final class Mutex: @unchecked Sendable {
   /// Unlocks. .notOwner when the mutex is not locked.
   @inlinable @inline(__always)
   public func unlock() -> WeftError? {
+    if Deadlock.enabled { noteHolder(false) }
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
       return nil
     }
     return unlockSlow()
+  }
+
+  /// For the deadlock report (only while it is enabled): who holds this mutex.
+  @usableFromInline @inline(never)
+  func noteHolder(_ held: Bool) {
+    withUnsafePointer(to: queueLock) { held ? Deadlock.acquired($0) : Deadlock.released($0) }
   }
 
   private enum Outcome { case acquired, retry, woken, failed(WeftError) }
@@ -118,6 +130,7 @@ public final class Mutex: @unchecked Sendable {
       if s & Mutex.locked == 0 {
         let desired = (awoke ? s & ~Mutex.woken : s) | Mutex.locked
         if state.compareExchange(expected: s, desired: desired, ordering: .acquiring).exchanged {
+          if Deadlock.enabled { noteHolder(true) }
           return nil
         }
         continue
@@ -132,7 +145,9 @@ public final class Mutex: @unchecked Sendable {
         continue
       }
       switch parkOnce(deadline: deadline, context: context, since: &since, awoke: awoke) {
-      case .acquired: return nil
+      case .acquired:
+        if Deadlock.enabled { noteHolder(true) }
+        return nil
       case .retry: continue
       case .woken:
         awoke = true
