@@ -58,6 +58,7 @@ test-asan: deps
 # with the invariant checks (-DWEFT_CHECKS) and, where swiftc allows, coverage
 # instrumentation of the Swift core for libFuzzer; scratch path .build-fuzz.
 FUZZ_SECONDS ?= 600
+FUZZ_SWIFT_FLAGS ?= -Xswiftc -sanitize=fuzzer
 fuzz: deps
 	$(SWIFT) build -c release --product weft --scratch-path .build-fuzz -Xswiftc -DWEFT_CHECKS $(FUZZ_SWIFT_FLAGS)
 	bash Tests/fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) .build-fuzz/run

@@ -48,6 +48,9 @@ public final class Mutex: @unchecked Sendable {
 
   /// Handle tag for the C layer: set while alive, cleared by deinit.
   public private(set) var tag: UInt32 = HandleTag.mutex
+  /// Records the holder for the deadlock report (WEFT_DEADLOCK set). Beside the
+  /// lock word, so the fast paths' check loads a line they touch anyway.
+  @usableFromInline let tracksHolder = Deadlock.mode != .off
   /// The lock word; see the type's comment.
   @usableFromInline let state = Atomic<UInt32>(0)
   /// Guards `queue` and the `parked`/`woken` bits.
@@ -68,7 +71,7 @@ public final class Mutex: @unchecked Sendable {
   @inlinable @inline(__always)
   public func lock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
-      if Deadlock.enabled { noteHolder(true) }
+      if tracksHolder { noteHolder(true) }
       return nil
     }
     return lockSlow(deadline: noDeadline, context: nil)
@@ -81,7 +84,7 @@ public final class Mutex: @unchecked Sendable {
   public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
-      if Deadlock.enabled { noteHolder(true) }
+      if tracksHolder { noteHolder(true) }
       return nil
     }
     return lockSlow(deadline: deadline, context: context)
@@ -94,7 +97,7 @@ public final class Mutex: @unchecked Sendable {
     while s & Mutex.locked == 0 {
       let (done, now) = state.compareExchange(expected: s, desired: s | Mutex.locked, ordering: .acquiring)
       if done {
-        if Deadlock.enabled { noteHolder(true) }
+        if tracksHolder { noteHolder(true) }
         return true
       }
       s = now
@@ -105,14 +108,13 @@ public final class Mutex: @unchecked Sendable {
   /// Unlocks. .notOwner when the mutex is not locked.
   @inlinable @inline(__always)
   public func unlock() -> WeftError? {
-    if Deadlock.enabled { noteHolder(false) }
+    if tracksHolder { noteHolder(false) }
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
       return nil
     }
     return unlockSlow()
   }
 
-  /// For the deadlock report (only while it is enabled): who holds this mutex.
   @usableFromInline @inline(never)
   func noteHolder(_ held: Bool) {
     withUnsafePointer(to: queueLock) { held ? Deadlock.acquired($0) : Deadlock.released($0) }
@@ -130,7 +132,7 @@ public final class Mutex: @unchecked Sendable {
       if s & Mutex.locked == 0 {
         let desired = (awoke ? s & ~Mutex.woken : s) | Mutex.locked
         if state.compareExchange(expected: s, desired: desired, ordering: .acquiring).exchanged {
-          if Deadlock.enabled { noteHolder(true) }
+          if tracksHolder { noteHolder(true) }
           return nil
         }
         continue
@@ -146,7 +148,7 @@ public final class Mutex: @unchecked Sendable {
       }
       switch parkOnce(deadline: deadline, context: context, since: &since, awoke: awoke) {
       case .acquired:
-        if Deadlock.enabled { noteHolder(true) }
+        if tracksHolder { noteHolder(true) }
         return nil
       case .retry: continue
       case .woken:
