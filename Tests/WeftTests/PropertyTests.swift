@@ -140,6 +140,15 @@ extension WaitQueue {
 }
 
 final class PropertyTests: XCTestCase {
+  /// A timeout (or a select's other case) claims one of the queued waiters.
+  private static func claimElsewhere(
+    _ waiters: [WaiterRef], _ random: inout SplitMix64, _ trace: inout Trace, _ label: String
+  ) {
+    guard !waiters.isEmpty else { return }
+    trace.op(label)
+    _ = waiters[random.below(waiters.count)].pointee.parker.tryClaim(Parker.timedOut)
+  }
+
   // MARK: - WaitQueue
 
   /// enqueue / enqueueFront / remove / dequeueClaiming / pruneClaimed / a claim
@@ -190,10 +199,7 @@ final class PropertyTests: XCTestCase {
             trace.expect(got.pointee.parker.claimed == got.pointee.caseIndex, "dequeued without a claim")
           }
         case 5:
-          guard !model.isEmpty else { continue }
-          let w = model[random.below(model.count)]
-          trace.op("claim elsewhere")
-          _ = w.pointee.parker.tryClaim(Parker.timedOut)
+          PropertyTests.claimElsewhere(model, &random, &trace, "claim elsewhere")
         default:
           trace.op("pruneClaimed")
           queue.pruneClaimed()
@@ -371,10 +377,7 @@ final class PropertyTests: XCTestCase {
         case 7, 8:
           // A timeout or the other case of a select claims a queued waiter.
           let all = models[c].receivers + models[c].senders.map(\.waiter)
-          guard !all.isEmpty else { continue }
-          let w = all[random.below(all.count)]
-          trace.op("claim elsewhere on \(c)")
-          _ = w.pointee.parker.tryClaim(Parker.timedOut)
+          PropertyTests.claimElsewhere(all, &random, &trace, "claim elsewhere on \(c)")
         default:
           // The parked side leaves: removes its dead waiters from both queues.
           trace.op("leave on \(c)")
