@@ -52,6 +52,26 @@ const char *weft_version_string(void);
 #define WEFT_ESHUTDOWN (-108) /* the runtime is shut down or shutting down */
 #define WEFT_ETIMEDOUT (-110) /* deadline passed / context deadline exceeded */
 #define WEFT_ECANCELED (-125) /* context canceled */
+/* I/O (fd readiness, sockets, offload): errno's numbers negated, except
+ * WEFT_EPIPE (errno's 32 is WEFT_ECLOSED) and the two that are not errnos. An
+ * errno without a code of its own becomes WEFT_EIO. */
+#define WEFT_ENOENT (-2)          /* no such file (Unix socket path) */
+#define WEFT_EIO (-5)             /* any other I/O error */
+#define WEFT_EBADF (-9)           /* negative or closed fd */
+#define WEFT_EACCES (-13)         /* permission denied */
+#define WEFT_EMFILE (-24)         /* too many open files */
+#define WEFT_ENOTSOCK (-88)       /* the fd is not a socket */
+#define WEFT_EADDRINUSE (-98)     /* address already in use */
+#define WEFT_EADDRNOTAVAIL (-99)  /* address not available */
+#define WEFT_ENETUNREACH (-101)   /* network unreachable */
+#define WEFT_ECONNABORTED (-103)  /* connection aborted */
+#define WEFT_ECONNRESET (-104)    /* connection reset by peer */
+#define WEFT_ENOTCONN (-107)      /* not connected */
+#define WEFT_ECONNREFUSED (-111)  /* connection refused */
+#define WEFT_EHOSTUNREACH (-113)  /* host unreachable */
+#define WEFT_ENAMENOTFOUND (-3008) /* host name resolution failed */
+#define WEFT_EPIPE (-4094)        /* broken pipe: write after the peer closed */
+#define WEFT_EOF (-4095)          /* end of stream (weft_sock_read_full) */
 
 /* A static string describing err; "unknown error" for unknown codes. */
 const char *weft_strerror(int err);
@@ -59,6 +79,14 @@ const char *weft_strerror(int err);
 const char *weft_err_name(int err);
 
 /* --------------------------------------------------------------- handles */
+
+/* A handle is an opaque value, not an address: never dereference it. Passing
+ * NULL, a released handle, a handle of another type or any other pointer
+ * returns WEFT_EINVAL (retain: NULL), every time. Like a file descriptor, a
+ * handle must not be released while another thread is still calling with it.
+ * Borrowed handles (weft_ctx_done, the ctx_out of weft_group_make) hold no
+ * reference of yours: retain one to keep it longer; releasing it without a
+ * retain returns WEFT_EINVAL. */
 
 #ifdef __swift__
 /* For Swift's @c layer only (clang defines __swift__ when Swift imports this
@@ -77,6 +105,7 @@ struct weft_sem { char weft_private_; };
 struct weft_after_func { char weft_private_; };
 struct weft_group { char weft_private_; };
 struct weft_future { char weft_private_; };
+struct weft_sock { char weft_private_; };
 #endif
 
 /* ---------------------------------------------------------------- runtime */
@@ -84,24 +113,45 @@ struct weft_future { char weft_private_; };
 #define WEFT_NO_DEADLINE INT64_MAX
 
 typedef struct weft_config {
-  size_t size;            /* sizeof(weft_config) */
+  size_t size;            /* sizeof(weft_config); smaller: WEFT_EINVAL */
   unsigned int workers;   /* worker threads; 0: $WEFT_WORKERS, else one per core */
   size_t stack_size;      /* default task stack in bytes; 0: 64 KiB */
-  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s */
+  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s,
+                                INT64_MAX: until every task finished */
+  unsigned int offload_threads; /* weft_offload pool threads; 0: 16 (since 0.1: a
+                                 * smaller size leaves it at the default) */
 } weft_config;
 
 /* Fills cfg with the defaults. */
 void weft_config_init(weft_config *cfg);
 /* Starts the runtime with cfg (NULL: defaults). Optional: the first call that needs
  * the runtime starts it with the defaults. WEFT_EBUSY once started,
- * WEFT_ESHUTDOWN after weft_shutdown. Blocks: no. */
+ * WEFT_ESHUTDOWN after weft_shutdown, WEFT_ENOMEM when not one worker thread
+ * could be created. When only some could (pthread_create failed), the runtime
+ * runs with those: it says so on stderr, and weft_stats_get's workers counts
+ * the threads that exist. Blocks: no. */
 int weft_init(const weft_config *cfg);
 /* Stops the runtime: new tasks are refused, blocking calls made from now on return
  * WEFT_ESHUTDOWN, then it waits up to shutdown_grace_ns for the live tasks to
- * finish and stops the workers. Returns 0 when every task finished, WEFT_ETIMEDOUT
- * when some were still parked (they are abandoned, never resumed). Idempotent:
+ * finish (calls already blocked keep waiting meanwhile, and complete normally
+ * if their peer comes). At the end of the grace period every waiter still
+ * blocked — task or plain thread, in any blocking call — is resumed with
+ * WEFT_ESHUTDOWN, so tasks run their cleanup and finish (they get up to 1 s;
+ * they cannot block again); then the workers stop, the task stacks are unmapped
+ * and the SIGSEGV/SIGBUS handlers installed by weft_init are restored (a host
+ * may dlclose the library afterwards). Returns 0 when every task finished within
+ * the grace period, WEFT_ETIMEDOUT when some had not. A task that still runs
+ * after that (it never returns to the scheduler) keeps its stack and the
+ * workers wait for it. Task records (112 bytes each, the high-water mark of
+ * live tasks) are kept so late weft_dump_tasks calls stay valid. Idempotent:
  * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
- * Blocks: yes (thread only). */
+ * Blocks: yes (thread only).
+ * fork: in a child forked after the runtime started, the runtime counts as
+ * shut down (its worker threads do not exist there): weft_go, weft_init and
+ * every call that would block return WEFT_ESHUTDOWN, weft_stats_get reports no
+ * workers and no tasks, weft_shutdown returns 0. Non-blocking calls on existing
+ * handles still work. A child forked before the runtime started uses it
+ * normally. */
 int weft_shutdown(void);
 /* Monotonic clock in nanoseconds; the clock of every deadline. Blocks: no. */
 int64_t weft_now_ns(void);
@@ -112,12 +162,22 @@ typedef void (*weft_fn)(void *arg);
 
 typedef struct weft_task_opts {
   size_t size;         /* sizeof(weft_task_opts) */
-  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB */
+  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB. A task
+                        * gets at least this many usable bytes (64 KiB exactly
+                        * for the default) above a 64 KiB guard region; an
+                        * overflow into it aborts with "weft: stack overflow in
+                        * task ID 'NAME'". Compile task code with
+                        * -fstack-clash-protection so that frames over 64 KiB
+                        * are caught too, instead of jumping the guard. */
   const char *name;    /* copied (up to 31 bytes); shown by weft_dump_tasks */
 } weft_task_opts;
 
 void weft_task_opts_init(weft_task_opts *opts);
-/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn. Blocks: no. */
+/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn; WEFT_ENOMEM when
+ * no task record can be allocated, or while accepted tasks are waiting for a
+ * stack (address space exhausted). A task accepted with 0 always runs: if no
+ * stack can be mapped for its first run, it waits until a finishing task frees
+ * one (or a retry, every millisecond, maps one). Blocks: no. */
 int weft_go(weft_fn fn, void *arg);
 int weft_go_opts(weft_fn fn, void *arg, const weft_task_opts *opts);
 /* Lets other runnable tasks run; from a plain thread: sched_yield. */
@@ -149,6 +209,10 @@ typedef struct weft_stats {
    * is queued: nothing inside the runtime can wake them any more (a plain thread
    * or a signal still can). Go's "all goroutines are asleep - deadlock!". */
   uint32_t deadlocked;
+  /* fd registrations (uv_poll handles) watching an event, over all loops: 0
+   * once no task waits on an fd (and every fd waited on was read to EAGAIN or
+   * closed with weft_fd_close). */
+  uint64_t io_polls_active;
 } weft_stats;
 
 /* Fills *out (out->size must be set). Blocks: no. */
@@ -196,6 +260,8 @@ int weft_chan_close(weft_chan_t *ch);
 /* Buffered values / capacity; negative WEFT_E* for a bad handle. */
 int64_t weft_chan_len(weft_chan_t *ch);
 int64_t weft_chan_cap(weft_chan_t *ch);
+/* The element size; 0 for a bad handle as for a signal channel (tell them
+ * apart with weft_chan_cap, negative for a bad handle). */
 size_t weft_chan_elem_size(weft_chan_t *ch);
 
 /* ------------------------------------------------------------------ select */
@@ -361,8 +427,8 @@ int weft_ctx_cause(weft_ctx_t *ctx);
 int weft_ctx_deadline(weft_ctx_t *ctx, int64_t *deadline_ns);
 /* The value for key, looked up towards the root; NULL when absent. */
 void *weft_ctx_value(weft_ctx_t *ctx, const void *key);
-/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while ctx
- * is. Usable in weft_select. NULL for background (never done). */
+/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while this
+ * ctx handle is. Usable in weft_select. NULL for background (never done). */
 weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
 /* Waits until ctx is done; returns weft_ctx_err. WEFT_EDEADLK for a context
  * that can never be done (background, without_cancel). Blocks: yes. */
@@ -396,7 +462,8 @@ int weft_group_set_limit(weft_group_t *g, int64_t n);
 int weft_group_go(weft_group_t *g, weft_group_fn fn, void *arg);
 int weft_group_try_go(weft_group_t *g, weft_group_fn fn, void *arg); /* WEFT_EAGAIN */
 /* Waits for every task; returns the first non-zero result (0 if none).
- * Blocks: yes. */
+ * WEFT_ESHUTDOWN (and the group's context canceled) when shutdown ends the wait
+ * while tasks still run: 0 only once every task finished. Blocks: yes. */
 int weft_group_wait(weft_group_t *g);
 
 /* ----------------------------------------------------------------- futures */
@@ -425,8 +492,9 @@ typedef struct weft_job {
 
 /* Runs every job in its own task (at most limit at once; <= 0: no limit) and
  * waits for all: values[i*value_size] and errs[i] hold job i's result, in input
- * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT.
- * Returns the number of jobs that succeeded. Blocks: yes. */
+ * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT
+ * (WEFT_ESHUTDOWN when shutdown ends the wait). Returns the number of jobs that
+ * succeeded. Blocks: yes. */
 int64_t weft_collect(weft_ctx_t *ctx, const weft_job *jobs, size_t n,
                      size_t value_size, void *values, int *errs, int64_t limit);
 
@@ -484,6 +552,119 @@ int weft_sem_acquire_async(weft_sem_t *sem, int64_t n, weft_ctx_t *ctx,
  * done. WEFT_EDEADLK at once for a context that can never be done; to stop
  * waiting early, wait on a weft_ctx_with_cancel child and cancel that. */
 int weft_ctx_wait_async(weft_ctx_t *ctx, weft_chan_t *notify, uint64_t tag);
+
+/* ------------------------------------------------------------ fd readiness */
+
+/* Task-aware waits on any non-blocking descriptor (for plugging in libraries
+ * that expose their fd: hiredis, libpq, libcurl multi, c-ares). In a task the
+ * wait registers the fd on the task's worker loop (libuv uv_poll; the fd is
+ * set O_NONBLOCK) and parks; the loop's poll wakes it. One registration per fd
+ * per loop, reused by later waits. From a plain thread: poll(2), which looks
+ * at the context, the deadline and a concurrent close every 5 ms.
+ * An fd that was waited on in a task must be closed with weft_fd_close (or
+ * given back with weft_fd_forget before something else closes it): the loops
+ * keep watching it otherwise. */
+#define WEFT_FD_READABLE 1
+#define WEFT_FD_WRITABLE 2
+
+/* Waits until fd is ready for one of events (WEFT_FD_READABLE and/or
+ * WEFT_FD_WRITABLE); returns the ready one (readiness may be spurious: retry
+ * the system call, and wait again on EAGAIN; an error or hang-up on the fd
+ * counts as ready, the next read or write reports it). WEFT_EBADF for a
+ * negative or closed fd, WEFT_EINVAL for bad events or an fd epoll cannot
+ * watch (a regular file), WEFT_ECLOSED when weft_fd_close/forget ran
+ * meanwhile, WEFT_ETIMEDOUT, WEFT_ECANCELED, WEFT_ESHUTDOWN. Any number of
+ * tasks and threads may wait on one fd. Blocks: yes. */
+int weft_fd_wait(int fd, int events);
+int weft_fd_wait_until(int fd, int events, int64_t deadline_ns);
+int weft_fd_wait_ctx(int fd, int events, weft_ctx_t *ctx);
+/* Wakes every waiter on fd with WEFT_ECLOSED, stops watching fd on every loop,
+ * then close(2)s it. WEFT_EBADF for a closed fd, WEFT_ECLOSED while another
+ * close of it runs. Blocks: briefly, until each loop has dropped the fd. */
+int weft_fd_close(int fd);
+/* weft_fd_close without the close(2): the fd stays open and unwatched. */
+int weft_fd_forget(int fd);
+
+/* --------------------------------------------------------- blocking offload */
+
+/* Runs fn(arg) on the blocking-offload pool (weft_config.offload_threads OS
+ * threads, started on demand; jobs queue FIFO beyond that) while the caller
+ * parks: for calls that would block a worker (file I/O, getaddrinfo, legacy
+ * blocking libraries). Returns 0 once fn returned. WEFT_ETIMEDOUT /
+ * WEFT_ECANCELED / WEFT_ESHUTDOWN when the wait ends first: fn still runs (or
+ * finishes) on its pool thread, so arg must stay valid until fn returns (let
+ * fn own it). WEFT_EINVAL for a NULL fn. Blocks: yes. */
+int weft_offload(weft_fn fn, void *arg);
+int weft_offload_until(weft_fn fn, void *arg, int64_t deadline_ns);
+int weft_offload_ctx(weft_fn fn, void *arg, weft_ctx_t *ctx);
+
+/* ------------------------------------------------------------------ sockets */
+
+/* TCP (IPv4 and IPv6) and Unix-domain stream sockets as handles. Every call
+ * parks a task (blocks a thread) only while the kernel says EAGAIN; the
+ * reads and writes go straight between the socket and the caller's buffer.
+ * Accepted and connected TCP sockets have TCP_NODELAY set. A handle is
+ * reference counted: weft_sock_close closes the socket (every call waiting
+ * on it returns WEFT_ECLOSED; the fd is closed once no call is in flight) and
+ * drops the caller's reference; weft_sock_retain gives another task its own.
+ * Calls on a closed socket return WEFT_ECLOSED; NULL or released handles
+ * WEFT_EINVAL. Errors are the I/O codes above (WEFT_ECONNREFUSED,
+ * WEFT_ECONNRESET, WEFT_EPIPE, WEFT_EADDRINUSE, WEFT_ENAMENOTFOUND, ...). */
+typedef struct weft_sock weft_sock_t;
+
+/* Listens on host:port with SO_REUSEADDR (host NULL or "": every address;
+ * port 0: one the kernel picks, see weft_sock_local_port); backlog <= 0:
+ * SOMAXCONN. A host name is resolved on the offload pool. Blocks: only to
+ * resolve a name. */
+int weft_tcp_listen(const char *host, int port, int backlog, weft_sock_t **out);
+/* Listens on a Unix socket at path (WEFT_EADDRINUSE if it exists: unlink it
+ * first). Blocks: no. */
+int weft_unix_listen(const char *path, int backlog, weft_sock_t **out);
+/* Takes the next connection. Blocks: yes. */
+int weft_sock_accept(weft_sock_t *listener, weft_sock_t **out);
+int weft_sock_accept_until(weft_sock_t *listener, int64_t deadline_ns, weft_sock_t **out);
+int weft_sock_accept_ctx(weft_sock_t *listener, weft_ctx_t *ctx, weft_sock_t **out);
+/* Connects to host:port; host names are resolved on the offload pool, never
+ * on a worker; each address is tried in turn. Blocks: yes. */
+int weft_tcp_connect(const char *host, int port, weft_sock_t **out);
+int weft_tcp_connect_until(const char *host, int port, int64_t deadline_ns, weft_sock_t **out);
+int weft_tcp_connect_ctx(const char *host, int port, weft_ctx_t *ctx, weft_sock_t **out);
+int weft_unix_connect(const char *path, weft_sock_t **out);
+int weft_unix_connect_until(const char *path, int64_t deadline_ns, weft_sock_t **out);
+int weft_unix_connect_ctx(const char *path, weft_ctx_t *ctx, weft_sock_t **out);
+/* Reads some bytes (at most len): their number (> 0), 0 at end of stream
+ * (and for len 0), or a negative code. Blocks: yes. */
+int64_t weft_sock_read(weft_sock_t *s, void *buf, size_t len);
+int64_t weft_sock_read_until(weft_sock_t *s, void *buf, size_t len, int64_t deadline_ns);
+int64_t weft_sock_read_ctx(weft_sock_t *s, void *buf, size_t len, weft_ctx_t *ctx);
+/* Reads exactly len bytes: len, WEFT_EOF when the stream ends first, or
+ * another negative code (the bytes read so far are in buf). Blocks: yes. */
+int64_t weft_sock_read_full(weft_sock_t *s, void *buf, size_t len);
+int64_t weft_sock_read_full_until(weft_sock_t *s, void *buf, size_t len, int64_t deadline_ns);
+int64_t weft_sock_read_full_ctx(weft_sock_t *s, void *buf, size_t len, weft_ctx_t *ctx);
+/* Writes all len bytes, parking while the socket buffer is full: len, or a
+ * negative code (WEFT_EPIPE / WEFT_ECONNRESET once the peer is gone; part of
+ * buf may have been sent). Blocks: yes. */
+int64_t weft_sock_write(weft_sock_t *s, const void *buf, size_t len);
+int64_t weft_sock_write_until(weft_sock_t *s, const void *buf, size_t len, int64_t deadline_ns);
+int64_t weft_sock_write_ctx(weft_sock_t *s, const void *buf, size_t len, weft_ctx_t *ctx);
+/* Shuts down the write side: the peer reads end of stream. Blocks: no. */
+int weft_sock_shutdown(weft_sock_t *s);
+/* Closes the socket and drops the caller's reference (see above). Blocks:
+ * briefly, like weft_fd_close. */
+int weft_sock_close(weft_sock_t *s);
+weft_sock_t *weft_sock_retain(weft_sock_t *s);
+/* Drops a reference; the last one closes the socket if still open. */
+int weft_sock_release(weft_sock_t *s);
+/* The socket's fd (for setsockopt and the like; do not close it). */
+int weft_sock_fd(weft_sock_t *s);
+/* The local / peer address as text ("127.0.0.1:8080", "[::1]:8080", a Unix
+ * path) into buf (NUL-terminated): its length, WEFT_ERANGE when buf is too
+ * small, WEFT_ENOTCONN for the peer of an unconnected socket. Blocks: no. */
+int weft_sock_local_addr(weft_sock_t *s, char *buf, size_t len);
+int weft_sock_peer_addr(weft_sock_t *s, char *buf, size_t len);
+/* The local TCP port (0 for a Unix socket). Blocks: no. */
+int weft_sock_local_port(weft_sock_t *s);
 
 #ifdef __cplusplus
 }

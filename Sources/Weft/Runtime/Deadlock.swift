@@ -47,7 +47,8 @@ enum Deadlock {
   nonisolated(unsafe) static var enabled = false
 
   private static let lock = SpinLock()
-  /// Parker address -> the wait's object (the primitive's lock address).
+  /// Waiting task's record (or a thread's parker) address -> the wait's object
+  /// (the primitive's lock address).
   nonisolated(unsafe) private static var waits: [UInt: UInt] = [:]
   /// Mutex queue-lock address -> holder (a task id, or a thread's tid | threadBit).
   nonisolated(unsafe) private static var holders: [UInt: UInt64] = [:]
@@ -70,16 +71,22 @@ enum Deadlock {
     pthread_detach(thread)
   }
 
+  private static func waitKey(_ parker: ParkerRef) -> UInt {
+    parker.pointee.task.map { UInt(bitPattern: $0) } ?? UInt(bitPattern: parker)
+  }
+
   /// A parker is about to wait on the primitive whose lock is at `object`.
   static func noteWait(_ parker: ParkerRef, _ object: UnsafeRawPointer) {
+    let key = waitKey(parker)
     lock.lock()
-    waits[UInt(bitPattern: parker)] = UInt(bitPattern: object)
+    waits[key] = UInt(bitPattern: object)
     lock.unlock()
   }
 
   static func clearWait(_ parker: ParkerRef) {
+    let key = waitKey(parker)
     lock.lock()
-    waits[UInt(bitPattern: parker)] = nil
+    waits[key] = nil
     lock.unlock()
   }
 
@@ -217,9 +224,8 @@ enum Deadlock {
     var waiting: [(who: UInt64, label: String, reason: String, object: UInt)] = []
     runtime.forEachLiveTask { task in
       let reason = task.pointee.waitReason.map { String(cString: $0) } ?? "?"
-      let parker = task.pointee.parker.map { UInt(bitPattern: $0) } ?? 0
       let name = task.pointee.nameString
-      waiting.append((task.pointee.id, "task \(task.pointee.id)\(name.isEmpty ? "" : " '\(name)'")", reason, waits[parker] ?? 0))
+      waiting.append((task.pointee.id, "task \(task.pointee.id)\(name.isEmpty ? "" : " '\(name)'")", reason, waits[UInt(bitPattern: task)] ?? 0))
     }
     for (parker, entry) in threads.sorted(by: { $0.value.tid < $1.value.tid }) {
       let tid = UInt64(UInt32(bitPattern: entry.tid)) | threadBit
