@@ -14,7 +14,7 @@ root=$(cd "$here/../.." && pwd)
 libdir=$(cd "${1:?usage: run.sh LIBDIR SECONDS}" && pwd)
 seconds=${2:-30}
 out=${3:-$root/.build/fuzz}
-mkdir -p "$out"
+mkdir -p "$out" && out=$(cd "$out" && pwd)
 clang=/opt/swift/usr/bin/clang
 [ -x "$clang" ] || clang=$(dirname "$(readlink -f "$(command -v swift)")")/clang
 cflags="-std=c11 -O1 -g -Wall -Wextra -Werror -pthread -I$root/include"
