@@ -157,6 +157,7 @@ package enum Timers {
   /// Owner only. Puts the timer in the heap (first time: pending -> armed); a
   /// timer canceled before that leaves at once.
   private static func arm(_ timer: TimerRef, on worker: Worker) {
+    weftAssert(Scheduler.currentWorker() === worker && timer.pointee.owner.takeUnretainedValue() === worker, "a timer armed off its owner's thread")
     let state = timer.pointee.state.load(ordering: .acquiring)
     let live =
       state == TimerEntry.armed
@@ -205,6 +206,7 @@ package enum Timers {
   /// its next libuv poll to serve deadlines.
   @discardableResult
   static func runDue(_ worker: Worker) -> Bool {
+    weftAssert(Scheduler.currentWorker() === worker, "timers run off their owner's thread")
     var now = monotonicNow()
     var ran = false
     worker.firingTimers = true
@@ -248,6 +250,7 @@ package enum Timers {
 
   /// Owner only.
   private static func stopOnOwner(_ timer: TimerRef) {
+    weftAssert(Scheduler.currentWorker() === timer.pointee.owner.takeUnretainedValue(), "a timer stopped off its owner's thread")
     let worker = timer.pointee.owner.takeUnretainedValue()
     if timer.pointee.heapIndex >= 0 {
       worker.timerHeap.remove(timer)  // the uv timer may fire early: harmless
