@@ -42,12 +42,15 @@ let package = Package(
       ],
       // libweft.so stands alone: the Swift runtime linked in (-static-stdlib; its
       // symbols stay local through the version script), a SONAME, full RELRO.
+      // -z nodelete: dlclose leaves it mapped, as the runtime cannot be unloaded
+      // (a host thread that called in may still run its thread-exit hooks).
       linkerSettings: [
         .unsafeFlags([
           "-static-stdlib",
           "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/WeftC/weft.map",
           "-Xlinker", "-soname=libweft.so.0",
           "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
+          "-Xlinker", "-z", "-Xlinker", "nodelete",
         ])
       ]),
     .executableTarget(

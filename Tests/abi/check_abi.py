@@ -6,6 +6,7 @@ Also checks that the library exports nothing but weft_* symbols (the Swift runti
 is linked in statically and must stay local), and that it stands alone and is
 hardened: SONAME libweft.so.<MAJOR>, no RUNPATH/RPATH outside $ORIGIN, no Swift
 runtime library NEEDED (the list is printed), full RELRO (GNU_RELRO + BIND_NOW),
+NODELETE (dlclose must not unmap the Swift runtime inside),
 and its C files compiled with -O and -D_FORTIFY_SOURCE=2 (the command line each
 records in its debug info, -grecord-command-line).
 
@@ -122,6 +123,7 @@ def check_standalone(lib, major, check):
     flags = " ".join(re.findall(r"\(FLAGS(?:_1)?\)\s+(?:Flags: )?(.*)", dynamic))
     check("BIND_NOW" in flags.split() or "NOW" in flags.split(), "no BIND_NOW (link with -z now): %s" % flags)
     check(re.search(r"^\s*GNU_RELRO\b", readelf("-l", lib), re.M), "no GNU_RELRO segment (-z relro)")
+    check("NODELETE" in flags.split(), "no NODELETE (-z nodelete: the Swift runtime inside cannot be unloaded)")
     c_units = [(name, producer) for name, producer in compile_units(lib)
                if name.endswith(".c") and "/Sources/" in name]
     check(c_units, "no compile unit of Sources/*.c found in the debug info")
