@@ -92,10 +92,10 @@ extension Future {
       return .failure(.noMemory)
     }
     var next = 0
-    var spawnError: WeftError? = nil
+    var stopError: WeftError? = nil  // a spawn failed, or shutdown ended the wait
     while true {
       state.lock.lock()
-      if state.completed == n || context.isDone || spawnError != nil {
+      if state.completed == n || context.isDone || stopError != nil {
         state.closed = true
         state.lock.unlock()
         break
@@ -111,26 +111,20 @@ extension Future {
           state.lock.lock()
           state.running -= 1
           state.lock.unlock()
-          spawnError = error
+          stopError = error
         }
         continue
       }
-      // Wait for a job to finish (or ctx to end).
-      ParkerRef.with { parker in
-        parker.prepare()
-        var waiter = Waiter(parker: parker)
-        withUnsafeMutablePointer(to: &waiter) { waiter in
-          state.waiter = waiter
-          state.lock.unlock()
-          _ = parker.park(deadline: noDeadline, context: context, reason: "collect")
-          state.lock.lock()
-          if state.waiter == waiter { state.waiter = nil }
-          state.lock.unlock()
-        }
+      // Wait for a job to finish (or ctx to end, or shutdown).
+      let outcome = ParkerRef.with { parker in
+        parker.waitQueued(
+          lock: state.lock, deadline: noDeadline, context: context, reason: "collect",
+          enqueue: { state.waiter = $0 }, leave: { if state.waiter == $0 { state.waiter = nil } })
       }
+      if let error = outcome.error, !context.isDone { stopError = error }
     }
     // closed: the slots are final; write the user's arrays once each.
-    let fallback = context.error?.code ?? spawnError?.code ?? WeftError.canceled.code
+    let fallback = context.error?.code ?? stopError?.code ?? WeftError.canceled.code
     var succeeded = 0
     for i in 0..<n {
       if state.finished[i] {

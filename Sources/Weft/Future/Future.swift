@@ -61,26 +61,17 @@ public final class Future: @unchecked Sendable {
   /// code; or the context's error when ctx ends first (the future keeps running).
   public func await(context ctx: Context?, into out: UnsafeMutableRawPointer?) -> Int32 {
     if !done.load(ordering: .acquiring) {
-      let error: WeftError? = ParkerRef.with { parker in
-        lock.lock()
-        if done.load(ordering: .acquiring) {
-          lock.unlock()
-          return nil
+      lock.lock()
+      if !done.load(ordering: .acquiring) {
+        let outcome = ParkerRef.with { parker in
+          parker.waitQueued(
+            lock: lock, deadline: noDeadline, context: ctx, reason: "future await",
+            enqueue: { waiters.enqueue($0) }, leave: { waiters.remove($0) })
         }
-        parker.prepare()
-        var waiter = Waiter(parker: parker)
-        return withUnsafeMutablePointer(to: &waiter) { waiter in
-          waiters.enqueue(waiter)
-          lock.unlock()
-          let claim = parker.park(deadline: noDeadline, context: ctx, reason: "future await")
-          if claim == 0 { return nil }
-          lock.lock()
-          waiters.remove(waiter)
-          lock.unlock()
-          return Parker.error(forClaim: claim, context: ctx)
-        }
+        if let error = outcome.error { return error.code }
+      } else {
+        lock.unlock()
       }
-      if let error { return error.code }
     }
     if let out, let buffer { memcpy(out, buffer, valueSize) }
     return code

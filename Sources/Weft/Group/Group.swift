@@ -45,21 +45,22 @@ public final class Group: @unchecked Sendable {
   }
 
   /// Waits for every task; returns the first non-zero result (0 if none) and
-  /// cancels the group's context.
+  /// cancels the group's context. ESHUTDOWN (and the context canceled with it)
+  /// when shutdown ends the wait while tasks still run: never 0 before they
+  /// all finished.
   public func wait() -> Int32 {
     lock.lock()
     if active > 0 {
-      ParkerRef.with { parker in
-        parker.prepare()
-        var waiter = Waiter(parker: parker)
-        withUnsafeMutablePointer(to: &waiter) { waiter in
-          waiters.enqueue(waiter)
-          lock.unlock()
-          let claim = parker.park(deadline: noDeadline, reason: "group wait")
-          lock.lock()
-          if claim != 0 { waiters.remove(waiter) }  // shutdown
-        }
+      let outcome = ParkerRef.with { parker in
+        parker.waitQueued(
+          lock: lock, deadline: noDeadline, context: nil, reason: "group wait",
+          enqueue: { waiters.enqueue($0) }, leave: { waiters.remove($0) })
       }
+      if let error = outcome.error {
+        context.cancel(cause: error.code)
+        return error.code
+      }
+      lock.lock()
     }
     let result = firstError
     lock.unlock()
@@ -88,20 +89,12 @@ public final class Group: @unchecked Sendable {
       lock.unlock()
       return .deadlock
     }
+    // Claimed: a finishing task handed us its slot.
     return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { waiter in
-        slotWaiters.enqueue(waiter)
-        lock.unlock()
-        let claim = parker.park(deadline: noDeadline, reason: "group go")
-        if claim == 0 { return nil }  // a finishing task handed us its slot
-        lock.lock()
-        slotWaiters.remove(waiter)
-        lock.unlock()
-        return Parker.error(forClaim: claim)
-      }
-    }
+      parker.waitQueued(
+        lock: lock, deadline: noDeadline, context: nil, reason: "group go",
+        enqueue: { slotWaiters.enqueue($0) }, leave: { slotWaiters.remove($0) })
+    }.error
   }
 
   private func launch(_ job: Job) -> WeftError? {
