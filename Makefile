@@ -70,6 +70,7 @@ test-asan: deps
 
 bench: lib
 	bash benchmarks/run.sh
+	bash benchmarks/swift/run.sh
 
 # ldconfig (root, no DESTDIR) so the loader's cache and find_library see it.
 install: lib

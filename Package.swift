@@ -1,11 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Only weft_* symbols leave libweft.so (see weft.map); -enforce-exclusivity=unchecked
-// because a task parks in the middle of Swift code and may resume on another
-// thread, where the per-thread access records of dynamic exclusivity checks would
-// be wrong (the core keeps shared state behind unsafe pointers and locks instead).
-let exclusivity: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"])]
+// Only weft_* symbols leave libweft.so (see weft.map). Dynamic exclusivity
+// checking stays on everywhere: the scheduler moves a task's open accesses off
+// and onto threads at every switch (Task/Scheduler.swift), so a package that
+// depends on Weft needs no flag. The unsafe flags below belong to the C
+// library's own target (WeftC), which Swift clients of the Weft product never build.
 
 // The C parts: FORTIFY (it needs the optimizer, so release only) and the command
 // line recorded in the debug info, where Tests/abi/check_abi.py checks it.
@@ -30,14 +30,12 @@ let package = Package(
     .target(name: "CWeftHost", cSettings: hardenedC),
     // include/weft.h as a module, so the @c layer uses the header's own types.
     .systemLibrary(name: "CWeftABI"),
-    .target(
-      name: "Weft", dependencies: ["CLibUV", "CWeftCoro"],
-      swiftSettings: exclusivity),
+    .target(name: "Weft", dependencies: ["CLibUV", "CWeftCoro"]),
     .target(
       name: "WeftC", dependencies: ["Weft", "CWeftABI", "CWeftHost"], exclude: ["weft.map"],
       // The compiler's own prototypes of the @c functions, which
       // Tests/abi/check_abi.sh holds against include/weft.h and the exports.
-      swiftSettings: exclusivity + [
+      swiftSettings: [
         .unsafeFlags(["-emit-clang-header-path", "\(Context.packageDirectory)/.build/weft-emitted.h"])
       ],
       // libweft.so stands alone: the Swift runtime linked in (-static-stdlib; its
@@ -51,8 +49,7 @@ let package = Package(
         ])
       ]),
     .executableTarget(
-      name: "weft-swift-example", dependencies: ["Weft"], path: "examples/swift",
-      swiftSettings: exclusivity),
-    .testTarget(name: "WeftTests", dependencies: ["Weft"], swiftSettings: exclusivity),
+      name: "weft-swift-example", dependencies: ["Weft"], path: "examples/swift"),
+    .testTarget(name: "WeftTests", dependencies: ["Weft"]),
   ]
 )

@@ -51,6 +51,7 @@ suite standalone bash Tests/dist/check_standalone.sh
 suite crash bash Tests/abi/check_crash.sh ".build/$config"
 suite swift swift test
 suite swift-example swift run weft-swift-example --test
+suite swift-client bash Tests/swift-client/run.sh
 suite capi bash Tests/capi/run.sh ".build/$config"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"

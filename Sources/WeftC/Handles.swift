@@ -41,7 +41,7 @@ import Weft
 // segment allocation is WEFT_ENOMEM.
 
 enum HandleKind: UInt8 {
-  case channel = 1, context, waitGroup, mutex, rwMutex, once, cond, semaphore, afterFunc, group, future
+  case channel = 1, context, waitGroup, mutex, rwMutex, once, cond, semaphore, afterFunc, group, future, socket
 }
 
 /// A core class that C code names by handle.
@@ -60,6 +60,7 @@ extension Weft.Semaphore: HandleObject { static var handleKind: HandleKind { .se
 extension AfterFunc: HandleObject { static var handleKind: HandleKind { .afterFunc } }
 extension Group: HandleObject { static var handleKind: HandleKind { .group } }
 extension Future: HandleObject { static var handleKind: HandleKind { .future } }
+extension Socket: HandleObject { static var handleKind: HandleKind { .socket } }
 
 struct HandleSlot: ~Copyable {
   let state = Atomic<UInt64>(0)

@@ -14,22 +14,22 @@
 ///    nothing sent, no lock held).
 ///  - Buffers (`out`, `elem`, select cases) belong to the caller and must stay
 ///    valid until the completion arrives.
-public struct AsyncCompletion {
-  public var tag: UInt64
-  public var result: Int32
-  public var reserved: Int32
+package struct AsyncCompletion {
+  package var tag: UInt64
+  package var result: Int32
+  package var reserved: Int32
 
-  public init(tag: UInt64, result: Int32) {
+  package init(tag: UInt64, result: Int32) {
     self.tag = tag
     self.result = result
     self.reserved = 0
   }
 
-  public static let size = MemoryLayout<AsyncCompletion>.stride
+  package static let size = MemoryLayout<AsyncCompletion>.stride
 }
 
-public final class AsyncOp: @unchecked Sendable {
-  public enum Kind {
+package final class AsyncOp: @unchecked Sendable {
+  package enum Kind {
     case receive(Channel, UnsafeMutableRawPointer?)
     case send(Channel, UnsafeRawPointer?)
     /// The cases array and the channels it names (kept alive while pending);
@@ -56,7 +56,7 @@ public final class AsyncOp: @unchecked Sendable {
 
   /// Spawns the task running kind; .invalid when notify does not carry
   /// AsyncCompletion records.
-  public static func start(_ kind: Kind, context: Context?, notify: Channel, tag: UInt64) -> WeftError? {
+  package static func start(_ kind: Kind, context: Context?, notify: Channel, tag: UInt64) -> WeftError? {
     guard notify.elemSize == AsyncCompletion.size else { return .invalid }
     let raw = Unmanaged.passRetained(AsyncOp(kind, context: context, notify: notify, tag: tag)).toOpaque()
     if let error = Runtime.spawn(asyncTrampoline, raw) {

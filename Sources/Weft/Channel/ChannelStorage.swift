@@ -21,11 +21,11 @@ import Glibc
 ///    them.
 ///  - Never park, allocate or call user code under the lock. A select holds the
 ///    locks of several channels at once, always in ascending address order.
-public struct ChannelStorage: ~Copyable {
-  public let lock = SpinLock()
-  public var machine: ChannelStateMachine
-  public let elemSize: Int
-  public let ring: UnsafeMutableRawPointer
+package struct ChannelStorage: ~Copyable {
+  package let lock = SpinLock()
+  package var machine: ChannelStateMachine
+  package let elemSize: Int
+  package let ring: UnsafeMutableRawPointer
 
   init(capacity: Int, elemSize: Int, ring: UnsafeMutableRawPointer) {
     machine = ChannelStateMachine(capacity: capacity)
@@ -34,10 +34,10 @@ public struct ChannelStorage: ~Copyable {
   }
 
   /// Capacity limit for zero-size elements (no memory, but counts must fit).
-  public static let maxCapacity = 1 << 40
+  package static let maxCapacity = 1 << 40
 }
 
-public typealias ChannelStorageRef = UnsafeMutablePointer<ChannelStorage>
+package typealias ChannelStorageRef = UnsafeMutablePointer<ChannelStorage>
 
 /// Copies one element: 8 bytes (the common int/pointer case) without a call.
 @inline(__always)

@@ -31,20 +31,21 @@ import Synchronization
 /// closing a channel or spawning a task. Waking a parker happens under `lock`:
 /// wake never blocks.
 public final class Context: @unchecked Sendable {
-  public enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
+  package enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
 
   /// Contexts allocated and not yet freed (tests check the tree leaks nothing).
-  public static let live = Atomic<Int>(0)
+  package static let live = Atomic<Int>(0)
 
   /// The shared root: never canceled, no deadline, no values.
   public static let background = Context(kind: .background, parent: nil, deadline: noDeadline)
 
   let lock = SpinLock()
   private let errorCode = Atomic<Int32>(0)
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
   /// Background, value and without-cancel contexts cannot be canceled themselves.
   public let cancelable: Bool
-  public let kind: Kind
+  package let kind: Kind
   /// Strong: value and deadline lookups walk up the chain. nil for a child of
   /// background (which has nothing to look up): 100,000 contexts made under
   /// background do not all retain the one shared object.
@@ -60,23 +61,37 @@ public final class Context: @unchecked Sendable {
   let valueDestructor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
 
   // Cancel contexts, guarded by `lock`:
+  @exclusivity(unchecked)
   var causeCode: Int32 = 0
+  @exclusivity(unchecked)
   private var childHead: Unmanaged<Context>? = nil
-  public private(set) var childCount = 0
+  @exclusivity(unchecked)
+  package private(set) var childCount = 0
+  @exclusivity(unchecked)
   var timer: TimerRef? = nil
+  @exclusivity(unchecked)
   var afterFuncHead: Unmanaged<AfterFunc>? = nil
+  @exclusivity(unchecked)
   var doneChan: Channel? = nil
 
   // This context as a child, guarded by `registeredWith`'s lock:
+  @exclusivity(unchecked)
   private var registeredWith: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   private var linked = false
+  @exclusivity(unchecked)
   private var siblingPrev: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   private var siblingNext: Unmanaged<Context>? = nil
 
   // Signal contexts (SignalContext.swift), guarded by the signal hub's mutex:
+  @exclusivity(unchecked)
   var watchesSignals = false
+  @exclusivity(unchecked)
   var signalLinked = false
+  @exclusivity(unchecked)
   var signalPrev: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   var signalNext: Unmanaged<Context>? = nil
 
   init(
@@ -138,6 +153,7 @@ public final class Context: @unchecked Sendable {
     return code == 0 ? nil : WeftError(rawValue: code)
   }
 
+  /// True once canceled or past its deadline.
   public var isDone: Bool { stateCode != 0 }
 
   /// The cause given to cancel(cause:), else the error's code; 0 while live.
@@ -316,7 +332,7 @@ public final class Context: @unchecked Sendable {
   }
 
   /// Number of live children linked under this context (tests).
-  public var liveChildren: Int {
+  package var liveChildren: Int {
     lock.lock()
     defer { lock.unlock() }
     return childCount
@@ -344,7 +360,7 @@ func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { swift_tryRetain
 extension UnsafeMutablePointer where Pointee == Parker {
   /// park(deadline:) that a context can also interrupt (claim Parker.canceled).
   /// The context is retained for the duration of the call.
-  public func park(deadline: Int64, context: Context?, reason: StaticString = "") -> Int {
+  package func park(deadline: Int64, context: Context?, reason: StaticString = "") -> Int {
     guard let context, context.canEnd else { return park(deadline: deadline, reason: reason) }
     let held = Unmanaged.passRetained(context)
     defer { held.release() }
@@ -367,7 +383,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
 extension Parker {
   /// The error a non-case claim stands for, with the context's own error for
   /// Parker.canceled (canceled or deadline exceeded).
-  public static func error(forClaim claim: Int, context: Context?) -> WeftError? {
+  package static func error(forClaim claim: Int, context: Context?) -> WeftError? {
     if claim == canceled { return context?.error ?? .canceled }
     return error(forClaim: claim)
   }
@@ -378,6 +394,7 @@ extension Parker {
 extension Context {
   /// Blocks (parks the task, or the thread) until the context is done; returns
   /// its error. .deadlock for a context that can never be done.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func wait() -> WeftError? {
     guard canEnd else { return .deadlock }
     if let error { return error }

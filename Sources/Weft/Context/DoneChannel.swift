@@ -7,7 +7,7 @@
 /// exactly when the context is done. Value contexts share their source's channel;
 /// contexts that can never be done have none.
 extension Context {
-  public func doneChannel() -> Channel? {
+  package func doneChannel() -> Channel? {
     guard let source = sourceRef else { return nil }
     return source._withUnsafeGuaranteedRef { source in
       source.lock.lock()

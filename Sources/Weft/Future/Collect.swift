@@ -84,7 +84,7 @@ extension Future {
   /// for ctx to end. values (count * valueSize bytes) and codes receive each
   /// job's result in input order; a job not done when ctx ends gets ctx's error.
   /// Returns how many succeeded.
-  public static func collect(
+  package static func collect(
     context: Context, count n: Int, valueSize: Int, values: UnsafeMutableRawPointer?,
     codes: UnsafeMutablePointer<Int32>, limit: Int, run: @escaping (Int, UnsafeMutableRawPointer?) -> Int32
   ) -> Result<Int, WeftError> {

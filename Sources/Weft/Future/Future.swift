@@ -9,14 +9,16 @@ import Synchronization
 /// (acquire), so the value is delivered whole and never changes. Waiters are
 /// woken once, under `lock`, by the producer. A future (and its context) stays
 /// alive while its task runs, whoever released their handles.
-public final class Future: @unchecked Sendable {
+package final class Future: @unchecked Sendable {
   let lock = SpinLock()
   private let done = Atomic<Bool>(false)
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
-  public let valueSize: Int
+  package let valueSize: Int
   let buffer: UnsafeMutableRawPointer?
+  @exclusivity(unchecked)
   private var code: Int32 = 0
-  public let context: Context
+  package let context: Context
   let body: (Context, UnsafeMutableRawPointer?) -> Int32
 
   private init(context: Context, valueSize: Int, body: @escaping (Context, UnsafeMutableRawPointer?) -> Int32) {
@@ -31,7 +33,7 @@ public final class Future: @unchecked Sendable {
 
   /// Spawns body(ctx, buffer) in a task: it writes valueSize bytes and returns 0
   /// or an error.
-  public static func spawn(
+  package static func spawn(
     context: Context, valueSize: Int, _ body: @escaping (Context, UnsafeMutableRawPointer?) -> Int32
   ) -> Result<Future, WeftError> {
     Future(context: context, valueSize: valueSize, body: body).launch()
@@ -55,11 +57,11 @@ public final class Future: @unchecked Sendable {
     lock.unlock()
   }
 
-  public var isReady: Bool { done.load(ordering: .acquiring) }
+  package var isReady: Bool { done.load(ordering: .acquiring) }
 
   /// Waits for the result: copies the value to out (may be nil) and returns fn's
   /// code; or the context's error when ctx ends first (the future keeps running).
-  public func await(context ctx: Context?, into out: UnsafeMutableRawPointer?) -> Int32 {
+  package func await(context ctx: Context?, into out: UnsafeMutableRawPointer?) -> Int32 {
     if !done.load(ordering: .acquiring) {
       lock.lock()
       if !done.load(ordering: .acquiring) {

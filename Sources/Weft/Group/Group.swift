@@ -9,21 +9,26 @@
 ///
 /// Lock rules: `lock` guards active, limit, firstError and both queues; never
 /// held while spawning, cancelling the context or running user code.
-public final class Group: @unchecked Sendable {
+package final class Group: @unchecked Sendable {
   let lock = SpinLock()
-  public let context: Context
+  package let context: Context
+  @exclusivity(unchecked)
   private var active = 0
+  @exclusivity(unchecked)
   private var limit = -1
+  @exclusivity(unchecked)
   private var firstError: Int32 = 0
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
+  @exclusivity(unchecked)
   private var slotWaiters = WaitQueue()
 
-  public init(parent: Context) {
+  package init(parent: Context) {
     context = Context.withCancel(parent)
   }
 
   /// At most n tasks at once (n < 0: no limit); .busy while tasks run.
-  public func setLimit(_ n: Int) -> WeftError? {
+  package func setLimit(_ n: Int) -> WeftError? {
     lock.lock()
     defer { lock.unlock() }
     if active > 0 { return .busy }
@@ -33,13 +38,13 @@ public final class Group: @unchecked Sendable {
 
   /// Runs body(ctx) in a new task, first waiting for a slot under the limit;
   /// body returns 0 or an error code.
-  public func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
+  package func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: true) { return error }
     return launch(Job(body: body))
   }
 
   /// go() that returns .wouldBlock instead of waiting for a slot.
-  public func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
+  package func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: false) { return error }
     return launch(Job(body: body))
   }
@@ -48,7 +53,7 @@ public final class Group: @unchecked Sendable {
   /// cancels the group's context. ESHUTDOWN (and the context canceled with it)
   /// when shutdown ends the wait while tasks still run: never 0 before they
   /// all finished.
-  public func wait() -> Int32 {
+  package func wait() -> Int32 {
     lock.lock()
     if active > 0 {
       let outcome = ParkerRef.with { parker in
@@ -134,7 +139,7 @@ public final class Group: @unchecked Sendable {
   }
 
   /// Tasks running or holding a slot (tests).
-  public var running: Int {
+  package var running: Int {
     lock.lock()
     defer { lock.unlock() }
     return active

@@ -19,14 +19,14 @@ import Synchronization
 ///
 /// A Parker lives on the blocking caller's stack; after `wake()` the waker must
 /// not touch it again.
-public struct Parker: ~Copyable {
-  public static let unclaimed = -1
-  public static let timedOut = -2
-  public static let canceled = -3
-  public static let shutdown = -4
+package struct Parker: ~Copyable {
+  package static let unclaimed = -1
+  package static let timedOut = -2
+  package static let canceled = -3
+  package static let shutdown = -4
 
   /// The error a claim value other than a case index stands for.
-  public static func error(forClaim claim: Int) -> WeftError? {
+  package static func error(forClaim claim: Int) -> WeftError? {
     switch claim {
     case timedOut: .timedOut
     case canceled: .canceled
@@ -43,6 +43,10 @@ public struct Parker: ~Copyable {
   /// The context whose cancellation claims this parker, if any (retained by the
   /// caller for the duration of the call).
   var cancelSource: UnsafeMutableRawPointer? = nil
+  /// A Swift `async` caller's wait record (Swift/AsyncWait.swift) when neither a
+  /// task nor a thread waits: wake() resumes its continuation. Such a parker is
+  /// never prepared or parked; its owner drives the protocol itself.
+  var asyncWait: UnsafeMutableRawPointer? = nil
 
   init(task: TaskRef?, signal: Unmanaged<ThreadSignal>?) {
     self.task = task
@@ -50,12 +54,12 @@ public struct Parker: ~Copyable {
   }
 }
 
-public typealias ParkerRef = UnsafeMutablePointer<Parker>
+package typealias ParkerRef = UnsafeMutablePointer<Parker>
 
 extension UnsafeMutablePointer where Pointee == Parker {
   /// Runs body with a parker for the calling task or thread.
   @inline(__always)
-  public static func with<R>(_ body: (ParkerRef) -> R) -> R {
+  package static func with<R>(_ body: (ParkerRef) -> R) -> R {
     let task = Scheduler.currentTask()
     let signal = task == nil ? ThreadSignal.forCurrentThread() : nil
     return withUnsafeTemporaryAllocation(of: Parker.self, capacity: 1) { buffer in
@@ -68,7 +72,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
 
   /// Step 1: call before publishing a Waiter that points to this parker.
   @inline(__always)
-  public func prepare() {
+  package func prepare() {
     if let task = pointee.task {
       // Wakers find the task through a waiter published under a lock taken
       // after this store, so release ordering is enough.
@@ -81,35 +85,37 @@ extension UnsafeMutablePointer where Pointee == Parker {
   /// Undoes prepare() when the caller decides not to park after all (nothing was
   /// published).
   @inline(__always)
-  public func unprepare() {
+  package func unprepare() {
     if let task = pointee.task {
       task.pointee.state.store(TaskRecord.running, ordering: .relaxed)
     }
   }
 
   @inline(__always)
-  public func tryClaim(_ value: Int) -> Bool {
+  package func tryClaim(_ value: Int) -> Bool {
     pointee.claim.compareExchange(
       expected: Parker.unclaimed, desired: value, ordering: .acquiringAndReleasing
     ).exchanged
   }
 
-  public var claimed: Int { pointee.claim.load(ordering: .acquiring) }
+  package var claimed: Int { pointee.claim.load(ordering: .acquiring) }
 
   /// Step 2's end: hands control back to the parked side. Only the claimer calls it.
   @inline(__always)
-  public func wake() {
+  package func wake() {
     if let task = pointee.task {
       Scheduler.unpark(task)
+    } else if let signal = pointee.signal {
+      signal._withUnsafeGuaranteedRef { $0.post() }
     } else {
-      pointee.signal!._withUnsafeGuaranteedRef { $0.post() }
+      AsyncWait.resume(pointee.asyncWait!)
     }
   }
 
   /// Step 3: blocks until claimed and woken; returns the claim value. While it
   /// blocks, the parker is published in the task's or thread's ParkerSlot, so
   /// weft_shutdown can claim it (Parker.shutdown) at the end of its grace period.
-  public func park(deadline: Int64 = noDeadline, reason: StaticString = "") -> Int {
+  package func park(deadline: Int64 = noDeadline, reason: StaticString = "") -> Int {
     if Runtime.isStopping, tryClaim(Parker.shutdown) {
       unprepare()
       return Parker.shutdown
@@ -197,7 +203,7 @@ private let parkerTimeout: @convention(c) (UnsafeMutableRawPointer?) -> Void = {
 /// `posted` and `asleep` pair as in Dekker's algorithm (both sequentially
 /// consistent): the poster stores posted then loads asleep, the waiter stores
 /// asleep then loads posted, so at least one of them sees the other.
-public final class ThreadSignal: @unchecked Sendable {
+package final class ThreadSignal: @unchecked Sendable {
   private static let spinNs: Int64 = 20_000
   private var mutex = pthread_mutex_t()
   private var cond = pthread_cond_t()

@@ -21,6 +21,7 @@ public final class Runtime: @unchecked Sendable {
   private static let startLock = SpinLock()
 
   let config: RuntimeConfig
+  @exclusivity(unchecked)
   private(set) var workers: [Worker] = []
   let globalQueue = RunQueue()
   let stacks = StackPool()
@@ -42,7 +43,9 @@ public final class Runtime: @unchecked Sendable {
   // by recordLock.
   private static let slabSize = 256
   private let recordLock = SpinLock()
+  @exclusivity(unchecked)
   private var freeRecords: TaskRef? = nil
+  @exclusivity(unchecked)
   private var slabs: TaskRef? = nil
 
   // Tasks accepted but without a stack yet because none could be mapped: they
@@ -50,7 +53,9 @@ public final class Runtime: @unchecked Sendable {
   // While any wait here, spawns return WEFT_ENOMEM. Linked by `next`; guarded
   // by starvedLock.
   private let starvedLock = SpinLock()
+  @exclusivity(unchecked)
   private var starvedHead: TaskRef? = nil
+  @exclusivity(unchecked)
   private var starvedTail: TaskRef? = nil
   let starvedCount = Atomic<Int>(0)
   /// Workers wait for this before they look at `workers` (see launch).
@@ -229,7 +234,8 @@ public final class Runtime: @unchecked Sendable {
   // MARK: - Spawning
 
   /// Spawns entry(arg). stackSize 0 means the configured default.
-  public static func spawn(
+  @usableFromInline
+  package static func spawn(
     _ entry: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
     stackSize: Int = 0, name: UnsafePointer<CChar>? = nil
   ) -> WeftError? {
@@ -281,6 +287,10 @@ public final class Runtime: @unchecked Sendable {
   func inject(_ task: TaskRef) {
     globalQueue.push(task)
     for worker in workers where worker.wakeIfSleeping() { return }
+  }
+
+  var hasIdleWorker: Bool {
+    sleepers.load(ordering: .relaxed) > 0 || spinning.load(ordering: .relaxed) > 0
   }
 
   /// After a local push: wake a sleeping worker to steal, unless one is already

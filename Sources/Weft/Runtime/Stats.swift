@@ -3,14 +3,23 @@ import Glibc
 /// A snapshot of the runtime's counters (weft_stats). Counters are read without
 /// stopping the workers, so they are individually exact but not a consistent cut.
 public struct RuntimeStats: Sendable {
+  /// Worker threads.
   public var workers = 0
+  /// Tasks spawned and not finished.
   public var tasksLive: UInt64 = 0
+  /// Live tasks parked now.
   public var tasksParked: UInt64 = 0
+  /// Tasks spawned since start.
   public var tasksSpawned: UInt64 = 0
+  /// Tasks finished since start.
   public var tasksFinished: UInt64 = 0
+  /// Task switches since start.
   public var switches: UInt64 = 0
+  /// Tasks taken from another worker's queue.
   public var steals: UInt64 = 0
+  /// Timers armed now.
   public var timersPending: UInt64 = 0
+  /// Runnable tasks queued per worker.
   public var runQueueLengths: [Int] = []
   /// Tasks alive, all parked, no timer pending, nothing queued: only something
   /// outside the runtime (a plain thread, a signal) could still wake them.
@@ -42,6 +51,7 @@ public struct RuntimeStats: Sendable {
     let queued = stats.runQueueLengths.reduce(0, +) + runtime.globalQueue.count.load(ordering: .relaxed)
     stats.deadlocked =
       stats.tasksLive > 0 && stats.tasksParked == stats.tasksLive && stats.timersPending == 0 && queued == 0
+      && Poller.activeHandles == 0  // a task waiting on an fd can be woken by it
     return stats
   }
 

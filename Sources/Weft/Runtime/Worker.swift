@@ -33,23 +33,31 @@ final class Worker: @unchecked Sendable {
   private let recheckTimer: UnsafeMutablePointer<uv_timer_t>
   /// This worker's timers (Time/Timers.swift) and the libuv timer armed for the
   /// earliest of them. Owner-only.
+  @exclusivity(unchecked)
   var timerHeap = TimerHeap()
   let heapTimer: UnsafeMutablePointer<uv_timer_t>
+  @exclusivity(unchecked)
   var heapTimerDeadline = noDeadline
   let queue = LocalRunQueue()
   let sleeping = Atomic<Bool>(false)
+  @exclusivity(unchecked)
   var thread = pthread_t()
 
+  @exclusivity(unchecked)
   var current: TaskRef? = nil
   /// The task to run next (a TaskRef's bits, 0 for none); see pushRunnext.
   let runnextSlot = Atomic<UInt>(0)
+  @exclusivity(unchecked)
   var post = PostSwitch.none
   /// Tasks made runnable by this worker's timers (deadlines that passed): they
   /// run before anything queued, FIFO, so a deadline is served promptly even
   /// when thousands of tasks are waiting to run. Owner-only; linked by `next`.
+  @exclusivity(unchecked)
   private var dueHead: TaskRef? = nil
+  @exclusivity(unchecked)
   private var dueTail: TaskRef? = nil
   /// True while this worker runs timer callbacks (see Scheduler.ready).
+  @exclusivity(unchecked)
   var firingTimers = false
 
   func pushDue(_ task: TaskRef) {
@@ -68,27 +76,36 @@ final class Worker: @unchecked Sendable {
   }
 
   /// The task that switched away and whose `post` action is still to be done.
+  @exclusivity(unchecked)
   var previous: TaskRef? = nil
   /// Per victim: its queue's head index (+1) when we last looked, and since when
   /// it has not moved (see steal).
+  @exclusivity(unchecked)
   private var staleWatch: [(head: UInt64, since: Int64)] = Array(
     repeating: (0, 0), count: Runtime.maxWorkers)
   /// Per victim: its runnext slot and switch count at our last spin round (see
   /// stealStaleRunnext). Both tables are allocated once: the stealing path
   /// allocates nothing.
+  @exclusivity(unchecked)
   private var seenRunnext: [(UInt, UInt64)] = Array(repeating: (0, 0), count: Runtime.maxWorkers)
   /// How long a queue must sit untouched before another worker takes from it.
   static let staleNs: Int64 = 20_000
   /// Consecutive task-to-task switches since this worker's g0 last ran.
+  @exclusivity(unchecked)
   private var directRun = 0
+  @exclusivity(unchecked)
   private var tick: UInt32 = 0
+  @exclusivity(unchecked)
   private var random: UInt64
 
+  @exclusivity(unchecked)
   var stackCache: [Stack] = []
+  @exclusivity(unchecked)
   var recordCache: [TaskRef] = []
   static let cacheLimit = 256
 
   let timerOpsLock = SpinLock()
+  @exclusivity(unchecked)
   var timerOps: [TimerOp] = []
   let timerOpsPending = Atomic<Bool>(false)
 
@@ -100,6 +117,10 @@ final class Worker: @unchecked Sendable {
   let parks = Atomic<UInt64>(0)
   let unparks = Atomic<UInt64>(0)
   let timersActive = Atomic<Int>(0)
+  /// fd readiness on this loop (IO/Poller.swift): posted ops, active handles.
+  let io = WorkerIO()
+  private var lastBusyPoll: Int64 = 0
+  static let busyPollNs: Int64 = 10_000_000
 
   init(runtime: Runtime, index: Int) {
     self.runtimeRef = Unmanaged.passUnretained(runtime)
@@ -243,13 +264,24 @@ final class Worker: @unchecked Sendable {
     cweft_context_init_thread(g0)
     while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+      if io.pending.load(ordering: .relaxed) { Poller.drain(self) }
       if let first = timerHeap.min, first.pointee.deadline <= monotonicNow() {
         Timers.runDue(self)
         Timers.schedule(self)
       }
       if let task = findRunnable() {
         execute(task)
-        if tick % 64 == 0 { uv_run(loop, UV_RUN_NOWAIT) }
+        // The loop is polled when nothing is runnable (below), as Go's
+        // findrunnable polls the network; while busy only every 10 ms (Go's
+        // sysmon): polling a busy worker more often piles up woken I/O tasks
+        // faster than they run, and the overflow waits in the global queue.
+        if tick % 64 == 0 {
+          let now = monotonicNow()
+          if now - lastBusyPoll > Worker.busyPollNs {
+            lastBusyPoll = now
+            uv_run(loop, UV_RUN_NOWAIT)
+          }
+        }
         continue
       }
       uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable
@@ -275,7 +307,10 @@ final class Worker: @unchecked Sendable {
     while true {
       if let task = findRunnable() { return task }
       if rounds % 2 == 1, let task = stealStaleRunnext() { return task }
-      if timerOpsPending.load(ordering: .relaxed) { return nil }
+      if timerOpsPending.load(ordering: .relaxed) || io.pending.load(ordering: .relaxed) { return nil }
+      // Watched fds: look at the loop while spinning, or a readiness waits
+      // for the end of the spin.
+      if io.active.load(ordering: .relaxed) > 0 { uv_run(loop, UV_RUN_NOWAIT) }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
       if rounds % 16 == 0 {

@@ -3,19 +3,19 @@ import Synchronization
 
 /// One case of a select (the @c layer copies the caller's weft_case array into
 /// these, naming channel objects instead of handles).
-public struct SelectCase {
-  public static let receive: Int32 = 1
-  public static let send: Int32 = 2
+package struct SelectCase {
+  package static let receive: Int32 = 1
+  package static let send: Int32 = 2
 
   /// An `Unmanaged<Channel>` as an opaque pointer; nil: never ready.
-  public var channel: UnsafeMutableRawPointer?
-  public var op: Int32
+  package var channel: UnsafeMutableRawPointer?
+  package var op: Int32
   /// Send: the value; receive: where it goes (nil discards).
-  public var elem: UnsafeMutableRawPointer?
+  package var elem: UnsafeMutableRawPointer?
   /// Out, for the case that fired: 0 or WEFT_ECLOSED.
-  public var result: Int32
+  package var result: Int32
 
-  public init(channel: Channel?, op: Int32, elem: UnsafeMutableRawPointer?) {
+  package init(channel: Channel?, op: Int32, elem: UnsafeMutableRawPointer?) {
     self.channel = channel.map { Unmanaged.passUnretained($0).toOpaque() }
     self.op = op
     self.elem = elem
@@ -46,12 +46,12 @@ public struct SelectCase {
 ///
 /// No heap allocation for up to 8 cases (orders and waiters live on the stack);
 /// more use malloc (WEFT_ENOMEM when it fails).
-public enum Select {
+package enum Select {
   /// Returns the index of the case that fired (its `result` is 0 or ECLOSED), or
   /// a negative WeftError code: EAGAIN (nonBlocking, nothing ready), ETIMEDOUT,
   /// ECANCELED, ESHUTDOWN, EDEADLK (nothing could ever fire), EINVAL (bad op,
   /// missing send value).
-  public static func select(
+  package static func select(
     _ cases: UnsafeMutablePointer<SelectCase>, count n: Int, nonBlocking: Bool = false,
     deadline: Int64 = noDeadline, context: Context? = nil
   ) -> Int {
@@ -96,7 +96,7 @@ public enum Select {
   static let stackCases = 8
 
   /// A select with no usable case: only the deadline or the context can end it.
-  public static func waitWithoutCases(nonBlocking: Bool, deadline: Int64, context: Context?) -> Int {
+  package static func waitWithoutCases(nonBlocking: Bool, deadline: Int64, context: Context?) -> Int {
     if nonBlocking { return Int(WeftError.wouldBlock.code) }
     if deadline == noDeadline, context == nil { return Int(WeftError.deadlock.code) }
     return ParkerRef.with { parker in

@@ -19,8 +19,10 @@ public final class Cond: @unchecked Sendable {
   public let mutex: Mutex
   let queueLock = SpinLock()
   /// Waiters, FIFO.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// A condition variable used with `mutex` (held around wait).
   public init(mutex: Mutex) {
     self.mutex = mutex
   }

@@ -23,13 +23,17 @@ public final class Once: @unchecked Sendable {
   let state = Atomic<UInt32>(Once.notStarted)
   let queueLock = SpinLock()
   /// Callers waiting for the running call.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
   /// The task record or pthread_t of the caller running fn (while running).
+  @exclusivity(unchecked)
   var runner: UInt = 0
 
+  /// A Once that has not run.
   public init() {}
 
 
+  /// True once a run completed.
   public var isDone: Bool { state.load(ordering: .acquiring) == Once.done }
 
   static func callerIdentity() -> UInt {

@@ -45,9 +45,12 @@ public final class RWMutex: @unchecked Sendable {
   let state = Atomic<UInt64>(0)
   let queueLock = SpinLock()
   /// Queued readers and writers, FIFO each.
+  @exclusivity(unchecked)
   var readers = WaitQueue()
+  @exclusivity(unchecked)
   var writers = WaitQueue()
 
+  /// An unlocked reader/writer mutex.
   public init() {}
 
 
@@ -68,6 +71,7 @@ public final class RWMutex: @unchecked Sendable {
     return rlockSlow(deadline: deadline, context: context)
   }
 
+  /// Takes a read lock if no writer holds or waits for the lock; never waits.
   @inline(__always)
   public func tryRLock() -> Bool {
     var s = state.load(ordering: .relaxed)

@@ -31,8 +31,10 @@ public final class WaitGroup: @unchecked Sendable {
   /// Guards `queue` and the waiter half of `state`.
   let queueLock = SpinLock()
   /// Parked waiters of the current generation.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// A WaitGroup with a zero counter.
   public init() {}
 
 
@@ -63,6 +65,7 @@ public final class WaitGroup: @unchecked Sendable {
     }
   }
 
+  /// add(-1): .outOfRange when the counter is already zero.
   @inline(__always)
   public func done() -> WeftError? { add(-1) }
 
@@ -97,6 +100,7 @@ public final class WaitGroup: @unchecked Sendable {
   /// Waits until the counter is zero. .timedOut / .canceled (the context's error)
   /// / .shutdown when the wait ends first. A zero counter returns at once, even
   /// with a done context.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     if WaitGroup.counter(state.load(ordering: .acquiring)) == 0 { return nil }
     if let context, let error = context.error { return error }
@@ -134,7 +138,7 @@ public final class WaitGroup: @unchecked Sendable {
 
   /// add(1), then spawns fn(arg) in a task that calls done() when fn returns
   /// (Go 1.25's wg.Go). The task keeps the WaitGroup alive until its done().
-  public func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
+  package func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
     -> WeftError?
   {
     if let error = add(1) { return error }
