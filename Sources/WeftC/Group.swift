@@ -16,7 +16,7 @@ func goGroup(
   _ g: GroupHandle?, _ fn: weft_group_fn?, _ arg: UnsafeMutableRawPointer?,
   _ launch: (Group, @escaping (Context) -> Int32) -> WeftError?
 ) -> Int32 {
-  guard let fn, let group = object(g, Group.self), let lease = ContextLease(groupContext(g)) else {
+  guard let fn, let group = object(g, Group.self), let ctx = groupContext(g), let lease = ContextLease(ctx) else {
     return WeftError.invalid.code
   }
   return group._withUnsafeGuaranteedRef { code(launch($0) { _ in fn(lease.handle, arg) }) }

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 import Weft
 
@@ -34,8 +35,10 @@ import Weft
 // Adding a handle type: a HandleKind case and a `HandleObject` conformance;
 // then handles(make:), object(_:_:), retainHandle and releaseHandle serve it.
 // Segment k holds 64 << k slots; 22 segments reach the 28-bit slot limit.
-// Lock rules: `table.lock` guards the free list and the high-water mark only;
-// no object is released while it is held.
+// Lock rules: `table.lock` guards the free list (linked through the free
+// slots' aux words) and the high-water mark, and new segments are made under
+// it; no object is released while it is held. A full table or a failed
+// segment allocation is WEFT_ENOMEM.
 
 enum HandleKind: UInt8 {
   case channel = 1, context, waitGroup, mutex, rwMutex, once, cond, semaphore, afterFunc, group, future, socket
@@ -53,7 +56,7 @@ extension Weft.Mutex: HandleObject { static var handleKind: HandleKind { .mutex 
 extension RWMutex: HandleObject { static var handleKind: HandleKind { .rwMutex } }
 extension Once: HandleObject { static var handleKind: HandleKind { .once } }
 extension Cond: HandleObject { static var handleKind: HandleKind { .cond } }
-extension Semaphore: HandleObject { static var handleKind: HandleKind { .semaphore } }
+extension Weft.Semaphore: HandleObject { static var handleKind: HandleKind { .semaphore } }
 extension AfterFunc: HandleObject { static var handleKind: HandleKind { .afterFunc } }
 extension Group: HandleObject { static var handleKind: HandleKind { .group } }
 extension Future: HandleObject { static var handleKind: HandleKind { .future } }
@@ -100,7 +103,8 @@ private var segments: UnsafeMutablePointer<Atomic<UInt>> {
 private final class HandleTable: @unchecked Sendable {
   let lock = SpinLock()
   // Guarded by lock:
-  var free: [UInt32] = []
+  /// Free slots, LIFO, linked through their aux word; -1: none.
+  var freeHead = -1
   var highWater = 1
 
   /// Slot 0 is the background context's, pinned.
@@ -153,8 +157,9 @@ private func newHandle(_ object: UnsafeMutableRawPointer, _ kind: HandleKind, pi
 {
   table.lock.lock()
   var index: Int
-  if let reused = table.free.popLast() {
-    index = Int(reused)
+  if table.freeHead >= 0 {
+    index = table.freeHead
+    table.freeHead = Int(slot(index)!.pointee.aux.load(ordering: .relaxed)) - 1
   } else {
     index = table.highWater
     let q = index >> 6 + 1
@@ -165,7 +170,11 @@ private func newHandle(_ object: UnsafeMutableRawPointer, _ kind: HandleKind, pi
     }
     if segments[k].load(ordering: .relaxed) == 0 {
       let count = 64 << k
-      let fresh = UnsafeMutablePointer<HandleSlot>.allocate(capacity: count)
+      guard let raw = malloc(count * MemoryLayout<HandleSlot>.stride) else {  // never freed
+        table.lock.unlock()
+        return 0
+      }
+      let fresh = raw.bindMemory(to: HandleSlot.self, capacity: count)
       for i in 0..<count { (fresh + i).initialize(to: HandleSlot()) }
       segments[k].store(UInt(bitPattern: fresh), ordering: .releasing)
     }
@@ -190,7 +199,8 @@ private func freeSlot(_ cell: UnsafeMutablePointer<HandleSlot>, _ value: UInt64,
   if let raw = UnsafeMutableRawPointer(bitPattern: object) { Unmanaged<AnyObject>.fromOpaque(raw).release() }
   guard !retired else { return }
   table.lock.lock()
-  table.free.append(UInt32(value & slotMask))
+  cell.pointee.aux.store(UInt64(table.freeHead + 1), ordering: .relaxed)
+  table.freeHead = Int(value & slotMask)
   table.lock.unlock()
 }
 

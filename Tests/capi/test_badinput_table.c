@@ -76,9 +76,10 @@ static int release(enum kind k, void *h) {
   }
 }
 
-enum variant { V_NULL, V_RELEASED, V_DOUBLE_RELEASED, V_WRONG_KIND, V_FOREIGN_STATIC, V_FOREIGN_HEAP,
+enum variant { V_NULL, V_RELEASED, V_DOUBLE_RELEASED, V_REUSED, V_WRONG_KIND, V_FOREIGN_STATIC, V_FOREIGN_HEAP,
                V_FOREIGN_FREED, V_COUNT };
-static const char *variant_names[V_COUNT] = {"NULL", "released", "released twice", "wrong kind",
+static const char *variant_names[V_COUNT] = {"NULL", "released", "released twice",
+                                             "released, slot reused by a live one", "wrong kind",
                                              "foreign (static)", "foreign (heap)", "foreign (freed heap)"};
 static long long foreign_static[64];
 
@@ -95,6 +96,14 @@ static void *bad(enum kind k, enum variant v) {
     h = make(k);
     if (release(k, h) != 0) exit(4);
     if (release(k, h) != WEFT_EINVAL) { fprintf(stderr, "second release accepted\n"); exit(1); }
+    return h;
+  case V_REUSED: /* the ABA case: a new handle of the same kind takes the slot */
+    h = make(k);
+    if (release(k, h) != 0) exit(4);
+    for (int i = 0; i < 4; i++) {
+      void *again = make(k);
+      if (again == h) { fprintf(stderr, "a released handle was issued again\n"); exit(1); }
+    }
     return h;
   case V_WRONG_KIND: return make(k == K_CHAN ? K_WG : K_CHAN);
   case V_FOREIGN_STATIC:

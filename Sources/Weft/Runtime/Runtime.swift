@@ -181,7 +181,7 @@ public final class Runtime: @unchecked Sendable {
     // call is resumed with WEFT_ESHUTDOWN (its cleanup runs; it cannot block
     // again), and the tasks get up to drainNs to finish. Repeated, for tasks
     // that were between two parks.
-    let drainUntil = monotonicNow() + Runtime.drainNs
+    let drainUntil = Weft.deadline(after: Runtime.drainNs)
     repeat {
       runtime.forEachLiveTask { _ = ParkerSlot.claimForShutdown($0.pointee.parkerSlot) }
       _ = ThreadSignal.releaseAllForShutdown()
