@@ -31,8 +31,10 @@ public enum WeftError: Int32, Error, Sendable {
   case brokenPipe = -4094
   case endOfStream = -4095
 
+  /// The header's WEFT_E* value (negative).
   public var code: Int32 { rawValue }
 
+  /// What went wrong, in words (weft_strerror).
   public var message: StaticString {
     switch self {
     case .notOwner: "operation not permitted: not locked or not the owner"
@@ -66,6 +68,7 @@ public enum WeftError: Int32, Error, Sendable {
     }
   }
 
+  /// The header's constant name, e.g. "WEFT_ETIMEDOUT".
   public var name: StaticString {
     switch self {
     case .notOwner: "WEFT_EPERM"

@@ -11,8 +11,6 @@ import Synchronization
 /// never reads or writes a reused fd number. Calls on a closed socket return
 /// .closed.
 public final class Socket: @unchecked Sendable {
-  public static let handleTag: UInt32 = 0x5746_4E01  // "WFN"
-  public private(set) var tag = Socket.handleTag
   public let fd: Int32
   public let isUnix: Bool
   private let ops = Atomic<Int>(0)
@@ -23,10 +21,7 @@ public final class Socket: @unchecked Sendable {
     self.isUnix = isUnix
   }
 
-  deinit {
-    _ = close()
-    tag = 0
-  }
+  deinit { _ = close() }
 
   // MARK: - Calls in flight
 
