@@ -2,18 +2,22 @@ import CWeftABI
 import Glibc
 import Weft
 
-// The sockets section of weft.h. Handles are Handles.swift's (NULL, released,
-// wrong-kind and foreign ones are WEFT_EINVAL); each call retains the Socket
-// while it runs, so a concurrent close or release never frees it under a
-// parked call.
+// The sockets section of weft.h. A weft_sock_t * is a handle of the table in
+// Handles.swift; each call retains its Socket while it runs, so a concurrent
+// close or release never frees a socket under a parked call.
 
 public typealias SockHandle = UnsafeMutablePointer<weft_sock_t>
 
-/// The one lookup of a socket handle: body on the live Socket, retained for
-/// the call; WEFT_EINVAL for a bad handle.
+/// The one lookup of a socket handle: the live Socket, retained for the call,
+/// or nil for NULL / released / foreign handles.
+@inline(__always)
+func sockRef(_ handle: SockHandle?) -> Unmanaged<Socket>? {
+  object(handle, Socket.self)
+}
+
 @inline(__always)
 func withSock<R: BinaryInteger>(_ handle: SockHandle?, _ body: (Socket) -> R) -> R {
-  guard let ref = object(handle, Socket.self) else { return R(WeftError.invalid.code) }
+  guard let ref = sockRef(handle) else { return R(WeftError.invalid.code) }
   let socket = ref.retain().takeRetainedValue()
   return body(socket)
 }
@@ -27,9 +31,10 @@ func withIOContext<R: BinaryInteger>(_ handle: CtxHandle?, _ body: (Context?) ->
   return body(context === Context.background ? nil : context)
 }
 
-private func giveSocket(_ result: Result<Socket, WeftError>, _ out: UnsafeMutablePointer<SockHandle?>?) -> Int32 {
+private func give(_ result: Result<Socket, WeftError>, _ out: UnsafeMutablePointer<SockHandle?>?) -> Int32 {
   switch result {
-  case .success(let socket): return give(socket, out!)
+  case .success(let socket):
+    return give(socket, out!)
   case .failure(let error): return error.code
   }
 }
@@ -42,19 +47,19 @@ private func string(_ text: UnsafePointer<CChar>?) -> String? { text.map { Strin
   _ host: UnsafePointer<CChar>?, _ port: Int32, _ backlog: Int32, _ out: UnsafeMutablePointer<SockHandle?>?
 ) -> Int32 {
   guard out != nil, port >= 0, port <= 65535 else { return WeftError.invalid.code }
-  return giveSocket(Socket.listenTCP(host: string(host), port: Int(port), backlog: backlog), out)
+  return give(Socket.listenTCP(host: string(host), port: Int(port), backlog: backlog), out)
 }
 
 @c public func weft_unix_listen(
   _ path: UnsafePointer<CChar>?, _ backlog: Int32, _ out: UnsafeMutablePointer<SockHandle?>?
 ) -> Int32 {
   guard out != nil, let path = string(path) else { return WeftError.invalid.code }
-  return giveSocket(Socket.listenUnix(path: path, backlog: backlog), out)
+  return give(Socket.listenUnix(path: path, backlog: backlog), out)
 }
 
 private func accept(_ l: SockHandle?, _ deadline: Int64, _ context: Context?, _ out: UnsafeMutablePointer<SockHandle?>?) -> Int32 {
   guard out != nil else { return WeftError.invalid.code }
-  return withSock(l) { giveSocket($0.accept(deadline: deadline, context: context), out) }
+  return withSock(l) { give($0.accept(deadline: deadline, context: context), out) }
 }
 
 @c public func weft_sock_accept(_ l: SockHandle?, _ out: UnsafeMutablePointer<SockHandle?>?) -> Int32 {
@@ -76,7 +81,7 @@ private func tcpConnect(
   _ out: UnsafeMutablePointer<SockHandle?>?
 ) -> Int32 {
   guard out != nil, port > 0, port <= 65535 else { return WeftError.invalid.code }
-  return giveSocket(Socket.connectTCP(host: string(host), port: Int(port), deadline: deadline, context: context), out)
+  return give(Socket.connectTCP(host: string(host), port: Int(port), deadline: deadline, context: context), out)
 }
 
 @c public func weft_tcp_connect(_ host: UnsafePointer<CChar>?, _ port: Int32, _ out: UnsafeMutablePointer<SockHandle?>?) -> Int32 {
@@ -99,7 +104,7 @@ private func unixConnect(
   _ path: UnsafePointer<CChar>?, _ deadline: Int64, _ context: Context?, _ out: UnsafeMutablePointer<SockHandle?>?
 ) -> Int32 {
   guard out != nil, let path = string(path) else { return WeftError.invalid.code }
-  return giveSocket(Socket.connectUnix(path: path, deadline: deadline, context: context), out)
+  return give(Socket.connectUnix(path: path, deadline: deadline, context: context), out)
 }
 
 @c public func weft_unix_connect(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<SockHandle?>?) -> Int32 {
@@ -189,14 +194,19 @@ private func write(_ s: SockHandle?, _ buf: UnsafeRawPointer?, _ len: UInt, _ de
 @c public func weft_sock_shutdown(_ s: SockHandle?) -> Int32 { withSock(s) { code($0.shutdownWrite()) } }
 
 @c public func weft_sock_close(_ s: SockHandle?) -> Int32 {
-  let rc = withSock(s) { code($0.close()) }
-  if rc == WeftError.invalid.code { return rc }
-  return releaseHandle(s, Socket.self) == 0 ? rc : WeftError.invalid.code
+  guard let ref = sockRef(s) else { return WeftError.invalid.code }
+  let rc = ref._withUnsafeGuaranteedRef { code($0.close()) }
+  _ = releaseHandle(s, Socket.self)
+  return rc
 }
 
-@c public func weft_sock_retain(_ s: SockHandle?) -> SockHandle? { retainHandle(s, Socket.self) }
+@c public func weft_sock_retain(_ s: SockHandle?) -> SockHandle? {
+  retainHandle(s, Socket.self)
+}
 
-@c public func weft_sock_release(_ s: SockHandle?) -> Int32 { releaseHandle(s, Socket.self) }
+@c public func weft_sock_release(_ s: SockHandle?) -> Int32 {
+  releaseHandle(s, Socket.self)
+}
 
 @c public func weft_sock_fd(_ s: SockHandle?) -> Int32 { withSock(s) { $0.fd } }
 
