@@ -620,7 +620,8 @@ int weft_fd_forget(int fd);
  * blocking libraries). Returns 0 once fn returned. WEFT_ETIMEDOUT /
  * WEFT_ECANCELED / WEFT_ESHUTDOWN when the wait ends first: fn still runs (or
  * finishes) on its pool thread, so arg must stay valid until fn returns (let
- * fn own it). WEFT_EINVAL for a NULL fn. Blocks: yes. */
+ * fn own it). A deadline already past or a context already done returns its
+ * error at once and fn does not run. WEFT_EINVAL for a NULL fn. Blocks: yes. */
 int weft_offload(weft_fn fn, void *arg);
 int weft_offload_until(weft_fn fn, void *arg, int64_t deadline_ns);
 int weft_offload_ctx(weft_fn fn, void *arg, weft_ctx_t *ctx);
