@@ -4,8 +4,6 @@ import Glibc
 /// ChannelStorage that adds the blocking protocol (Park/), lifetime and timers.
 ///
 /// Invariants:
-///  - `magic` is `liveMagic` from init to deinit, `deadMagic` after: the @c layer
-///    refuses released handles while their memory still says so.
 ///  - every blocking call that parks holds a reference to the channel for as long
 ///    as its Waiter may be queued (a creator's release cannot free a channel a
 ///    task is blocked on), so `deinit` never finds a queued waiter.
@@ -28,12 +26,6 @@ import Glibc
 /// first block makes its ThreadSignal once).
 @usableFromInline
 package final class Channel: @unchecked Sendable {
-  package static let liveMagic: UInt64 = 0x4E41_4843_5446_4557  // "WEFTCHAN"
-  static let deadMagic: UInt64 = 0xDEAD_DEAD_C4A1_C4A1
-
-  /// First stored property: right after the object header.
-  @exclusivity(unchecked)
-  package private(set) var magic: UInt64
   package let storage: ChannelStorageRef
   let destructor: ((UnsafeMutableRawPointer) -> Void)?
   @exclusivity(unchecked)
@@ -42,7 +34,6 @@ package final class Channel: @unchecked Sendable {
   package private(set) var isTimerChannel = false
 
   private init(storage: ChannelStorageRef, destructor: ((UnsafeMutableRawPointer) -> Void)?) {
-    self.magic = Channel.liveMagic
     self.storage = storage
     self.destructor = destructor
   }
@@ -59,11 +50,9 @@ package final class Channel: @unchecked Sendable {
 
   deinit {
     if let timer { Timers.cancel(timer) }
-    magic = Channel.deadMagic
     storage.destroy(destructor: destructor)
   }
 
-  @inline(__always) package var isLive: Bool { magic == Channel.liveMagic }
   @inline(__always) package var elemSize: Int { storage.pointee.elemSize }
   @inline(__always) package var capacity: Int { storage.pointee.machine.capacity }
 
@@ -96,7 +85,8 @@ package final class Channel: @unchecked Sendable {
 
   /// Sends the elemSize bytes at elem, waiting until a receiver or buffer space
   /// takes them, the deadline passes (.timedOut) or the context ends.
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func send(
     _ elem: UnsafeRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
@@ -111,7 +101,8 @@ package final class Channel: @unchecked Sendable {
   }
 
   /// Sends only if that needs no waiting: .wouldBlock otherwise.
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func trySend(_ elem: UnsafeRawPointer?) -> WeftError? {
     let status = sendNow(elem)
     return status == 0 ? nil : WeftError(rawValue: status)
@@ -157,7 +148,8 @@ package final class Channel: @unchecked Sendable {
 
   /// Receives into out (nil discards), waiting for a value; .closed once the
   /// channel is closed and drained.
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func receive(
     into out: UnsafeMutableRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
@@ -171,7 +163,8 @@ package final class Channel: @unchecked Sendable {
     return WeftError(rawValue: status)
   }
 
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func tryReceive(into out: UnsafeMutableRawPointer?) -> WeftError? {
     let status = receiveNow(out)
     return status == 0 ? nil : WeftError(rawValue: status)

@@ -9,12 +9,7 @@
 ///
 /// Lock rules: `lock` guards active, limit, firstError and both queues; never
 /// held while spawning, cancelling the context or running user code.
-package typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
-
 package final class Group: @unchecked Sendable {
-  static let liveMagic: UInt32 = 0x5746_4750
-  @exclusivity(unchecked)
-  package private(set) var magic: UInt32 = Group.liveMagic
   let lock = SpinLock()
   package let context: Context
   @exclusivity(unchecked)
@@ -32,10 +27,6 @@ package final class Group: @unchecked Sendable {
     context = Context.withCancel(parent)
   }
 
-  deinit { magic = 0 }
-
-  package var isLive: Bool { magic == Group.liveMagic }
-
   /// At most n tasks at once (n < 0: no limit); .busy while tasks run.
   package func setLimit(_ n: Int) -> WeftError? {
     lock.lock()
@@ -45,45 +36,36 @@ package final class Group: @unchecked Sendable {
     return nil
   }
 
-  /// Runs fn(ctx, arg) in a new task, first waiting for a slot under the limit.
-  package func go(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+  /// Runs body(ctx) in a new task, first waiting for a slot under the limit;
+  /// body returns 0 or an error code.
+  package func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: true) { return error }
-    return launch(Job(fn: fn, arg: arg, body: nil))
+    return launch(Job(body: body))
   }
 
   /// go() that returns .wouldBlock instead of waiting for a slot.
-  package func tryGo(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
-    if let error = takeSlot(wait: false) { return error }
-    return launch(Job(fn: fn, arg: arg, body: nil))
-  }
-
-  /// Swift form: body(ctx) returns 0 or an error code.
-  package func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
-    if let error = takeSlot(wait: true) { return error }
-    return launch(Job(fn: nil, arg: nil, body: body))
-  }
-
   package func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: false) { return error }
-    return launch(Job(fn: nil, arg: nil, body: body))
+    return launch(Job(body: body))
   }
 
   /// Waits for every task; returns the first non-zero result (0 if none) and
-  /// cancels the group's context.
+  /// cancels the group's context. ESHUTDOWN (and the context canceled with it)
+  /// when shutdown ends the wait while tasks still run: never 0 before they
+  /// all finished.
   package func wait() -> Int32 {
     lock.lock()
     if active > 0 {
-      ParkerRef.with { parker in
-        parker.prepare()
-        var waiter = Waiter(parker: parker)
-        withUnsafeMutablePointer(to: &waiter) { waiter in
-          waiters.enqueue(waiter)
-          lock.unlock()
-          let claim = parker.park(deadline: noDeadline, reason: "group wait")
-          lock.lock()
-          if claim != 0 { waiters.remove(waiter) }  // shutdown
-        }
+      let outcome = ParkerRef.with { parker in
+        parker.waitQueued(
+          lock: lock, deadline: noDeadline, context: nil, reason: "group wait",
+          enqueue: { waiters.enqueue($0) }, leave: { waiters.remove($0) })
       }
+      if let error = outcome.error {
+        context.cancel(cause: error.code)
+        return error.code
+      }
+      lock.lock()
     }
     let result = firstError
     lock.unlock()
@@ -94,9 +76,7 @@ package final class Group: @unchecked Sendable {
   // MARK: - Internals
 
   struct Job {
-    var fn: GroupFn?
-    var arg: UnsafeMutableRawPointer?
-    var body: ((Context) -> Int32)?
+    var body: (Context) -> Int32
   }
 
   private func takeSlot(wait: Bool) -> WeftError? {
@@ -114,20 +94,12 @@ package final class Group: @unchecked Sendable {
       lock.unlock()
       return .deadlock
     }
+    // Claimed: a finishing task handed us its slot.
     return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { waiter in
-        slotWaiters.enqueue(waiter)
-        lock.unlock()
-        let claim = parker.park(deadline: noDeadline, reason: "group go")
-        if claim == 0 { return nil }  // a finishing task handed us its slot
-        lock.lock()
-        slotWaiters.remove(waiter)
-        lock.unlock()
-        return Parker.error(forClaim: claim)
-      }
-    }
+      parker.waitQueued(
+        lock: lock, deadline: noDeadline, context: nil, reason: "group go",
+        enqueue: { slotWaiters.enqueue($0) }, leave: { slotWaiters.remove($0) })
+    }.error
   }
 
   private func launch(_ job: Job) -> WeftError? {
@@ -185,11 +157,5 @@ private let groupTaskEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = 
   let job = record.pointee.job
   record.deinitialize(count: 1)
   record.deallocate()
-  let result: Int32
-  if let fn = job.fn {
-    result = fn(OpaquePointer(Unmanaged.passUnretained(group.context).toOpaque()), job.arg)
-  } else {
-    result = job.body!(group.context)
-  }
-  group.finished(result)
+  group.finished(job.body(group.context))
 }

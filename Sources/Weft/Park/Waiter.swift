@@ -129,11 +129,14 @@ extension UnsafeMutablePointer where Pointee == Parker {
   /// and `amount` for the primitive) through `enqueue`, unlocks and parks. A
   /// claimed waiter returns `.claimed`; otherwise `leave` runs under `lock` to take
   /// the waiter out of its queue (and fix the primitive's bookkeeping), and the
-  /// error is returned.
+  /// error is returned. `beforePark` runs between the unlock and the park (Cond
+  /// releases its mutex there); an error from it abandons the wait with that
+  /// error (a waker that claimed the waiter meanwhile has its wake consumed).
   package func waitQueued(
     lock: borrowing SpinLock, elem: UnsafeMutableRawPointer? = nil, amount: Int64 = 0,
     deadline: Int64, context: Context?, reason: StaticString,
-    enqueue: (WaiterRef) -> Void, leave: (WaiterRef) -> Void
+    enqueue: (WaiterRef) -> Void, leave: (WaiterRef) -> Void,
+    beforePark: () -> WeftError? = { nil }
   ) -> QueuedWait {
     prepare()
     var waiter = Waiter(parker: self, elem: elem)
@@ -141,6 +144,17 @@ extension UnsafeMutablePointer where Pointee == Parker {
     return withUnsafeMutablePointer(to: &waiter) { w in
       enqueue(w)
       lock.unlock()
+      if let error = beforePark() {
+        if tryClaim(Parker.canceled) {
+          unprepare()
+          lock.lock()
+          leave(w)
+          lock.unlock()
+        } else {
+          _ = park(reason: reason)  // claimed by a waker (which dequeued it): take its wake
+        }
+        return .failed(error)
+      }
       let claim = park(deadline: deadline, context: context, reason: reason)
       if claim == w.pointee.caseIndex { return .claimed(result: w.pointee.result) }
       lock.lock()

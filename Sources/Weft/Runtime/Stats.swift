@@ -29,6 +29,7 @@ public struct RuntimeStats: Sendable {
   public static func snapshot() -> RuntimeStats? {
     guard let runtime = Runtime.shared else { return nil }
     var stats = RuntimeStats()
+    if Runtime.forked { return stats }  // no workers, no tasks in a forked child
     stats.workers = runtime.workers.count
     var parks: UInt64 = 0
     var unparks = runtime.foreignUnparks.load(ordering: .relaxed)
@@ -55,7 +56,7 @@ public struct RuntimeStats: Sendable {
 
   /// One line per live task: id, name, state, what it waits on and since when.
   public static func dumpTasks(to fd: Int32) {
-    guard let runtime = Runtime.shared else { return }
+    guard let runtime = Runtime.shared, !Runtime.forked else { return }
     var out = "weft: \(runtime.liveTasks) live tasks\n"
     runtime.forEachLiveTask { task in
       let state: String

@@ -81,7 +81,13 @@ final class Worker: @unchecked Sendable {
   /// Per victim: its queue's head index (+1) when we last looked, and since when
   /// it has not moved (see steal).
   @exclusivity(unchecked)
-  private var staleWatch: [(head: UInt64, since: Int64)] = []
+  private var staleWatch: [(head: UInt64, since: Int64)] = Array(
+    repeating: (0, 0), count: Runtime.maxWorkers)
+  /// Per victim: its runnext slot and switch count at our last spin round (see
+  /// stealStaleRunnext). Both tables are allocated once: the stealing path
+  /// allocates nothing.
+  @exclusivity(unchecked)
+  private var seenRunnext: [(UInt, UInt64)] = Array(repeating: (0, 0), count: Runtime.maxWorkers)
   /// How long a queue must sit untouched before another worker takes from it.
   static let staleNs: Int64 = 20_000
   /// Consecutive task-to-task switches since this worker's g0 last ran.
@@ -162,14 +168,13 @@ final class Worker: @unchecked Sendable {
   /// Takes a victim's runnext task only if it sat there across one of our spin
   /// rounds while the victim ran the same task (its switch count unchanged):
   /// a busy ping-pong pair keeps its hand-offs on its own worker.
-  private func stealStaleRunnext(_ seen: inout [(UInt, UInt64)]) -> TaskRef? {
-    let workers = runtime.workers
-    if seen.count != workers.count { seen = Array(repeating: (0, 0), count: workers.count) }
-    for (i, victim) in workers.enumerated() where victim !== self {
+  private func stealStaleRunnext() -> TaskRef? {
+    for victim in runtime.workers where victim !== self {
+      let i = victim.index
       let slot = victim.runnextSlot.load(ordering: .acquiring)
       let switches = victim.switches.load(ordering: .relaxed)
-      defer { seen[i] = (slot, switches) }
-      guard slot != 0, seen[i] == (slot, switches) else { continue }
+      defer { seenRunnext[i] = (slot, switches) }
+      guard slot != 0, seenRunnext[i] == (slot, switches) else { continue }
       if victim.runnextSlot.compareExchange(expected: slot, desired: 0, ordering: .acquiringAndReleasing)
         .exchanged
       {
@@ -224,7 +229,6 @@ final class Worker: @unchecked Sendable {
       // for 20 µs: a busy hand-off chain keeps popping its own queue and stays
       // on one CPU, while a worker stuck in a long task, or a spawner running
       // ahead of its queue, gets help.
-      if staleWatch.count != n { staleWatch = Array(repeating: (0, 0), count: n) }
       let head = UInt64(victim.queue.headIndex) + 1
       let now = monotonicNow()
       if staleWatch[victim.index].head != head {
@@ -250,6 +254,7 @@ final class Worker: @unchecked Sendable {
   // MARK: - The scheduling loop
 
   func run() {
+    runtime.waitLaunched()
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
     cweft_overflow_thread_init()
     cweft_context_init_thread(g0)
@@ -272,6 +277,7 @@ final class Worker: @unchecked Sendable {
       }
       idle()
     }
+    cweft_overflow_thread_exit()
     cweft_tls_set(nil)
   }
 
@@ -280,12 +286,12 @@ final class Worker: @unchecked Sendable {
   private func spinForWork() -> TaskRef? {
     runtime.spinning.add(1, ordering: .sequentiallyConsistent)
     defer { runtime.spinning.subtract(1, ordering: .sequentiallyConsistent) }
-    let until = monotonicNow() + Runtime.spinNs
+    let until = deadline(after: Runtime.spinNs)
     var rounds = 0
-    var seen: [(UInt, UInt64)] = []
+    for i in seenRunnext.indices { seenRunnext[i] = (0, 0) }
     while true {
       if let task = findRunnable() { return task }
-      if rounds % 2 == 1, let task = stealStaleRunnext(&seen) { return task }
+      if rounds % 2 == 1, let task = stealStaleRunnext() { return task }
       if timerOpsPending.load(ordering: .relaxed) { return nil }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
@@ -305,10 +311,13 @@ final class Worker: @unchecked Sendable {
       // A task waiting in another worker's run-next slot (or alone in its queue)
       // is only taken once it went stale: come back to look in a millisecond
       // rather than never (there is no preemption of the task holding that worker).
-      let recheck = runtime.workers.contains { $0 !== self && ($0.hasRunnext || !$0.queue.isEmpty) }
+      // Tasks waiting for a stack: retry mapping one every millisecond.
+      let starved = runtime.starvedCount.load(ordering: .relaxed) > 0
+      let recheck = starved || runtime.workers.contains { $0 !== self && ($0.hasRunnext || !$0.queue.isEmpty) }
       if recheck { uv_timer_start(recheckTimer, { _ in }, 1, 0) }
       uv_run(loop, UV_RUN_ONCE)
       if recheck { uv_timer_stop(recheckTimer) }
+      if starved, let task = runtime.takeStarved() { pushLocal(task) }
     }
     if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
       runtime.sleepers.subtract(1, ordering: .sequentiallyConsistent)
@@ -336,19 +345,18 @@ final class Worker: @unchecked Sendable {
   }
 
   /// Makes task the current one (giving it a stack on its first run); false when
-  /// no stack can be had: the task is dropped with a message.
+  /// no stack can be had: the task waits in the runtime's starved list until a
+  /// stack is freed (recycle) or a retry maps one (idle).
   @inline(__always)
   private func enter(_ task: TaskRef) -> Bool {
     if task.pointee.stack == nil, !attachStack(task) {
-      runtime.report("weft: out of memory for a task stack; task \(task.pointee.id) dropped\n")
-      recycle(task)
+      withRuntime { $0.starve(task) }
       return false
     }
     current = task
     Worker.bump(switches)
     let stack = task.pointee.stack!
-    cweft_overflow_set_running(
-      stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id, task.pointee.name)
+    cweft_overflow_set_running(stack.guardLow, stack.bottom, task.pointee.id, task.pointee.name)
     return true
   }
 
@@ -429,6 +437,8 @@ final class Worker: @unchecked Sendable {
   private func recycle(_ task: TaskRef) {
     task.pointee.live.store(false, ordering: .releasing)
     Worker.bump(finished)
+    // A stack is about to be free: a task waiting for one can have it.
+    if task.pointee.stack != nil, let starved = withRuntime({ $0.takeStarved() }) { pushLocal(starved) }
     if let stack = task.pointee.stack {
       task.pointee.stack = nil
       if stack.size >= runtime.config.stackSize,

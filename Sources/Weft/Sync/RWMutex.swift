@@ -42,9 +42,6 @@ public final class RWMutex: @unchecked Sendable {
   static let readerWaiting: UInt64 = 1 << 34
   static let maxReaders: UInt64 = 0x7FFF_FFFF
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  @exclusivity(unchecked)
-  package private(set) var tag: UInt32 = HandleTag.rwMutex
   let state = Atomic<UInt64>(0)
   let queueLock = SpinLock()
   /// Queued readers and writers, FIFO each.
@@ -56,7 +53,6 @@ public final class RWMutex: @unchecked Sendable {
   /// An unlocked reader/writer mutex.
   public init() {}
 
-  deinit { tag = 0 }
 
   // MARK: - Readers
 

@@ -36,8 +36,9 @@ package struct TaskRecord: ~Copyable {
   var next: TaskRef? = nil
   /// The task's name (a private copy, up to 31 bytes), nil when unnamed.
   var name: UnsafeMutablePointer<CChar>? = nil
-  /// The Parker of the call the task is parked in (on its stack), else nil.
-  var parker: UnsafeMutableRawPointer? = nil
+  /// The Parker of the call the task is parked in (on its stack), else 0; see
+  /// ParkerSlot (shutdown claims it).
+  let parkerSlot = Atomic<UInt>(0)
   /// What the task waits on, for dumps: a static C string, nil when running.
   var waitReason: UnsafePointer<UInt8>? = nil
   /// The task's open exclusivity accesses while it is switched out (the Swift
