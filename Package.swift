@@ -7,6 +7,13 @@ import PackageDescription
 // depends on Weft needs no flag. The unsafe flags below belong to the C
 // library's own target (WeftC), which Swift clients of the Weft product never build.
 
+// The C parts: FORTIFY (it needs the optimizer, so release only) and the command
+// line recorded in the debug info, where Tests/abi/check_abi.py checks it.
+let hardenedC: [CSetting] = [
+  .define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release)),
+  .unsafeFlags(["-grecord-command-line"]),
+]
+
 let package = Package(
   name: "Weft",
   products: [
@@ -17,20 +24,28 @@ let package = Package(
     .systemLibrary(
       name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
     // The context switch (assembly), the thread-local slot and nothing else.
-    .target(name: "CWeftCoro"),
+    .target(name: "CWeftCoro", cSettings: hardenedC),
+    // Linked into libweft.so only: its host is not a Swift program, so Swift's
+    // crash backtracer stays off there (see backtracer.c).
+    .target(name: "CWeftHost", cSettings: hardenedC),
     // include/weft.h as a module, so the @c layer uses the header's own types.
     .systemLibrary(name: "CWeftABI"),
     .target(name: "Weft", dependencies: ["CLibUV", "CWeftCoro"]),
     .target(
-      name: "WeftC", dependencies: ["Weft", "CWeftABI"], exclude: ["weft.map"],
+      name: "WeftC", dependencies: ["Weft", "CWeftABI", "CWeftHost"], exclude: ["weft.map"],
       // The compiler's own prototypes of the @c functions, which
       // Tests/abi/check_abi.sh holds against include/weft.h and the exports.
       swiftSettings: [
         .unsafeFlags(["-emit-clang-header-path", "\(Context.packageDirectory)/.build/weft-emitted.h"])
       ],
+      // libweft.so stands alone: the Swift runtime linked in (-static-stdlib; its
+      // symbols stay local through the version script), a SONAME, full RELRO.
       linkerSettings: [
         .unsafeFlags([
+          "-static-stdlib",
           "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/WeftC/weft.map",
+          "-Xlinker", "-soname=libweft.so.0",
+          "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
         ])
       ]),
     .executableTarget(

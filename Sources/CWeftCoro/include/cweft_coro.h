@@ -60,6 +60,12 @@ void cweft_overflow_set_running(const void *guard_lo, const void *stack_bottom,
  * task left redzones behind). A no-op without ASan. */
 void cweft_memory_unpoison(void *addr, size_t size);
 
+/* The Swift runtime's own swift_tryRetain (HeapObject.h, C calling convention):
+ * retains object and returns it, or returns NULL when it is already deiniting.
+ * Declared here so the link binds it, whether the runtime is a shared library or
+ * linked into libweft.so with its symbols local (where dlsym cannot see it). */
+void *swift_tryRetain(void *object);
+
 /* The spin-wait hint (x86 PAUSE, arm YIELD): Swift has no spelling for it. */
 static inline void cweft_cpu_relax(void) {
 #if defined(__x86_64__)

@@ -1,3 +1,4 @@
+import CWeftCoro
 import Glibc
 import Synchronization
 
@@ -352,19 +353,9 @@ public final class Context: @unchecked Sendable {
   }
 }
 
-/// The Swift runtime's `HeapObject *swift_tryRetain(HeapObject *)` (C calling
-/// convention): retains object and returns it, or returns NULL when the object
-/// is already deiniting. Looked up once through dlsym.
-private let tryRetainFunction: @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? = {
-  guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swift_tryRetain") else {
-    fatalError("weft: swift_tryRetain not found in the Swift runtime")
-  }
-  return unsafeBitCast(
-    symbol, to: (@convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?).self)
-}()
-
+/// The Swift runtime's `swift_tryRetain`: false when the object is already deiniting.
 @inline(__always)
-func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { tryRetainFunction(object) != nil }
+func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { swift_tryRetain(object) != nil }
 
 extension UnsafeMutablePointer where Pointee == Parker {
   /// park(deadline:) that a context can also interrupt (claim Parker.canceled).

@@ -5,8 +5,8 @@ are declared as plain addresses (c_void_p): the binding never builds a ctypes
 callback, because the runtime calls those pointers on task stacks and worker
 threads, where Python code must never run (see bindings/python/README.md).
 
-The library is found through $WEFT_LIB, else libweft.so next to this package,
-else ctypes.util.find_library("weft").
+The library is found inside this package first (a wheel), then through $WEFT_LIB,
+then in the built checkout, then on the system (see _find_library).
 """
 import ctypes
 import ctypes.util
@@ -227,22 +227,67 @@ PROTOTYPES = {
     "weft_mutex_lock_async": (I, [P, P, P, c_uint64]),
     "weft_sem_acquire_async": (I, [P, I64, P, P, c_uint64]),
     "weft_ctx_wait_async": (I, [P, P, c_uint64]),
+    # fd readiness, blocking offload, sockets (Python keeps its own sockets:
+    # declared so the header and the binding stay one list)
+    "weft_fd_wait": (I, [I, I]),
+    "weft_fd_wait_until": (I, [I, I, I64]),
+    "weft_fd_wait_ctx": (I, [I, I, P]),
+    "weft_fd_close": (I, [I]),
+    "weft_fd_forget": (I, [I]),
+    "weft_offload": (I, [FN, P]),
+    "weft_offload_until": (I, [FN, P, I64]),
+    "weft_offload_ctx": (I, [FN, P, P]),
+    "weft_tcp_listen": (I, [c_char_p, I, I, PP]),
+    "weft_unix_listen": (I, [c_char_p, I, PP]),
+    "weft_sock_accept": (I, [P, PP]),
+    "weft_sock_accept_until": (I, [P, I64, PP]),
+    "weft_sock_accept_ctx": (I, [P, P, PP]),
+    "weft_tcp_connect": (I, [c_char_p, I, PP]),
+    "weft_tcp_connect_until": (I, [c_char_p, I, I64, PP]),
+    "weft_tcp_connect_ctx": (I, [c_char_p, I, P, PP]),
+    "weft_unix_connect": (I, [c_char_p, PP]),
+    "weft_unix_connect_until": (I, [c_char_p, I64, PP]),
+    "weft_unix_connect_ctx": (I, [c_char_p, P, PP]),
+    "weft_sock_read": (I64, [P, P, c_size_t]),
+    "weft_sock_read_until": (I64, [P, P, c_size_t, I64]),
+    "weft_sock_read_ctx": (I64, [P, P, c_size_t, P]),
+    "weft_sock_read_full": (I64, [P, P, c_size_t]),
+    "weft_sock_read_full_until": (I64, [P, P, c_size_t, I64]),
+    "weft_sock_read_full_ctx": (I64, [P, P, c_size_t, P]),
+    "weft_sock_write": (I64, [P, P, c_size_t]),
+    "weft_sock_write_until": (I64, [P, P, c_size_t, I64]),
+    "weft_sock_write_ctx": (I64, [P, P, c_size_t, P]),
+    "weft_sock_shutdown": (I, [P]),
+    "weft_sock_close": (I, [P]),
+    "weft_sock_retain": (P, [P]),
+    "weft_sock_release": (I, [P]),
+    "weft_sock_fd": (I, [P]),
+    "weft_sock_local_addr": (I, [P, c_char_p, c_size_t]),
+    "weft_sock_peer_addr": (I, [P, c_char_p, c_size_t]),
+    "weft_sock_local_port": (I, [P]),
 }
 
 
 def _find_library():
+    """The library to load, first found: the one inside this package (a wheel),
+    $WEFT_LIB, the built checkout this file sits in (bindings/python/src/weft ->
+    .build/release), the system's (ldconfig's cache, find_library)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(here, "libweft.so")
+    if os.path.exists(bundled):
+        return bundled
     env = os.environ.get("WEFT_LIB")
     if env:
         return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (os.path.join(here, "libweft.so"), os.path.join(here, "..", "libweft.so")):
-        if os.path.exists(candidate):
-            return candidate
+    checkout = os.path.normpath(os.path.join(here, "..", "..", "..", "..", ".build", "release", "libweft.so"))
+    if os.path.exists(checkout):
+        return checkout
     found = ctypes.util.find_library("weft")
     if found:
         return found
-    raise ImportError("weft: libweft.so not found; set WEFT_LIB to its path "
-                      "(swift build -c release --product weft builds .build/release/libweft.so)")
+    raise ImportError("weft: libweft.so not found: not in the package (%s), $WEFT_LIB unset, no built "
+                      "checkout (%s), none installed (make install; ldconfig). Build it with "
+                      "`make lib` or install the wheel (`make wheel`)" % (here, checkout))
 
 
 def _load():
