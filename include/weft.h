@@ -99,7 +99,11 @@ int weft_init(const weft_config *cfg);
 /* Stops the runtime: new tasks are refused, blocking calls made from now on return
  * WEFT_ESHUTDOWN, then it waits up to shutdown_grace_ns for the live tasks to
  * finish and stops the workers. Returns 0 when every task finished, WEFT_ETIMEDOUT
- * when some were still parked (they are abandoned, never resumed). Idempotent:
+ * when some were still parked (they are abandoned, never resumed) or still
+ * running: a worker thread still inside a task (a blocking system call, a loop
+ * that never calls into the runtime) is abandoned too, not joined, and
+ * weft_shutdown returns within about 50 ms of the grace period; that thread
+ * leaves when its task next switches away. Idempotent:
  * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
  * Blocks: yes (thread only). */
 int weft_shutdown(void);
@@ -107,6 +111,10 @@ int weft_shutdown(void);
 int64_t weft_now_ns(void);
 
 /* ------------------------------------------------------------------ tasks */
+/* Tasks are not preempted. A task that keeps its worker thread for more than
+ * about 10 ms (a blocking system call, a long loop) does not stall the others:
+ * that worker's queued tasks and timers move on and a spare thread takes its
+ * place until the task parks, yields or returns. */
 
 typedef void (*weft_fn)(void *arg);
 

@@ -135,6 +135,27 @@ struct LocalRunQueue: ~Copyable {
     }
   }
 
+  /// Any thread (the monitor for a stuck owner, an inactive owner): takes every
+  /// task, linked through `next`, for the global queue; nil when empty.
+  func takeAll() -> (first: TaskRef, last: TaskRef, count: Int)? {
+    while true {
+      let h = head.load(ordering: .acquiring)
+      let t = tail.load(ordering: .acquiring)
+      let n = t &- h
+      if n == 0 { return nil }
+      if n > LocalRunQueue.capacity { continue }  // a torn read of head and tail
+      let taken: (TaskRef, TaskRef, Int)? = withUnsafeTemporaryAllocation(of: TaskRef?.self, capacity: Int(n)) {
+        batch in
+        for i in 0..<n { batch[Int(i)] = slot(h &+ i).pointee }
+        guard head.compareExchange(expected: h, desired: h &+ n, ordering: .acquiringAndReleasing).exchanged
+        else { return nil }
+        for i in 0..<Int(n) { batch[i]!.pointee.next = i + 1 < Int(n) ? batch[i + 1] : nil }
+        return (batch[0]!, batch[Int(n) - 1]!, Int(n))
+      }
+      if let taken { return taken }
+    }
+  }
+
   /// Thief (the owner of self, whose ring is empty): moves about half of victim's
   /// tasks here and returns one of them to run, with how many were taken.
   func steal(from victim: borrowing LocalRunQueue) -> (task: TaskRef, count: Int)? {

@@ -27,6 +27,10 @@ public final class Runtime: @unchecked Sendable {
   let stopWorkers = Atomic<Bool>(false)
   let sleepers = Atomic<Int>(0)
   let spinning = Atomic<Int>(0)
+  /// Active workers not stuck in a task (see Monitor.swift): config.workers in
+  /// the steady state.
+  let running = Atomic<Int>(0)
+  private(set) var monitor: Monitor? = nil
   private let nextTaskId = Atomic<UInt64>(1)
   private let nextTimerWorker = Atomic<Int>(0)
 
@@ -86,21 +90,38 @@ public final class Runtime: @unchecked Sendable {
 
   private func launch() {
     cweft_overflow_handler_install()
-    workers = (0..<config.workers).map { Worker(runtime: self, index: $0) }
-    for worker in workers {
-      var attr = pthread_attr_t()
-      pthread_attr_init(&attr)
-      pthread_attr_setstacksize(&attr, 1 << 20)
-      let raw = Unmanaged.passRetained(worker).toOpaque()
-      pthread_create(
-        &worker.thread, &attr,
-        { raw in
-          let worker = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
-          worker.run()
-          return nil
-        }, raw)
-      pthread_attr_destroy(&attr)
+    // config.workers run tasks; as many spares stand by for workers stuck in a
+    // task (their threads start on first use, Monitor.swift).
+    workers = (0..<config.workers + Monitor.spares(config.workers)).map { Worker(runtime: self, index: $0) }
+    for worker in workers.prefix(config.workers) {
+      worker.active.store(true, ordering: .relaxed)
+      startThread(worker)
     }
+    running.store(config.workers, ordering: .sequentiallyConsistent)
+    monitor = Monitor(runtime: self)
+  }
+
+  /// Creates the worker's thread (at launch, or a spare's on first use).
+  @discardableResult
+  func startThread(_ worker: Worker) -> Bool {
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setstacksize(&attr, 1 << 20)
+    let raw = Unmanaged.passRetained(worker).toOpaque()
+    let rc = pthread_create(
+      &worker.thread, &attr,
+      { raw in
+        let worker = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
+        worker.run()
+        return nil
+      }, raw)
+    pthread_attr_destroy(&attr)
+    if rc != 0 {
+      Unmanaged<Worker>.fromOpaque(raw).release()
+      return false
+    }
+    worker.started.store(true, ordering: .sequentiallyConsistent)
+    return true
   }
 
   /// weft_shutdown. See the header for the contract.
@@ -127,8 +148,8 @@ public final class Runtime: @unchecked Sendable {
     }
     let abandoned = runtime.liveTasks > 0
     runtime.stopWorkers.store(true, ordering: .sequentiallyConsistent)
-    for worker in runtime.workers { uv_async_send(worker.wakeup) }
-    for worker in runtime.workers { pthread_join(worker.thread, nil) }
+    // A worker still inside a task (a blocking call, a loop) is abandoned.
+    runtime.monitor?.stopAndJoinWorkers(until: monotonicNow() + Monitor.joinBudgetNs)
     if abandoned {
       // No task runs again, so the parkers on abandoned stacks stay valid: claim
       // them, so that no later send hands a value to a task that will never
@@ -156,7 +177,9 @@ public final class Runtime: @unchecked Sendable {
   ) -> WeftError? {
     guard RuntimeConfig.validStackSize(stackSize) else { return .invalid }
     guard isRunning || current() != nil, !isStopping, let shared = sharedRef else { return .shutdown }
-    return shared._withUnsafeGuaranteedRef { $0.spawn(entry, arg, stackSize, name) }
+    let error = shared._withUnsafeGuaranteedRef { $0.spawn(entry, arg, stackSize, name) }
+    Scheduler.preemptPoint()
+    return error
   }
 
   private func spawn(
@@ -209,9 +232,30 @@ public final class Runtime: @unchecked Sendable {
     for worker in workers where worker.wakeIfSleeping() { return }
   }
 
-  /// The worker that hosts a timer started from a plain thread (round robin).
+  /// The worker that hosts a timer started from a plain thread (round robin
+  /// over the first config.workers, whose threads always run).
   func timerWorker() -> Worker {
-    workers[nextTimerWorker.add(1, ordering: .relaxed).oldValue % workers.count]
+    workers[nextTimerWorker.add(1, ordering: .relaxed).oldValue % config.workers]
+  }
+
+  /// Wakes one sleeping worker (work went to the global queue).
+  func wakeAnyWorker() {
+    for worker in workers where worker.wakeIfSleeping() { return }
+  }
+
+  /// More workers run tasks than configured: one of them should retire.
+  @inline(__always)
+  var tooManyRunning: Bool { running.load(ordering: .relaxed) > config.workers }
+
+  /// Counts one running worker out if more run than configured; true if it did.
+  func releaseRunning() -> Bool {
+    var n = running.load(ordering: .sequentiallyConsistent)
+    while n > config.workers {
+      let (done, now) = running.compareExchange(expected: n, desired: n - 1, ordering: .sequentiallyConsistent)
+      if done { return true }
+      n = now
+    }
+    return false
   }
 
   // MARK: - Task records and the registry

@@ -92,6 +92,16 @@ public enum Scheduler {
     _ = withCurrentWorker { $0.finishSwitch() }
   }
 
+  /// Yields if the monitor asked this worker's task to (it ran for 8 ms without
+  /// switching, Runtime/Monitor.swift): a task that keeps calling into the
+  /// runtime (a spawning loop) lets the others run on its own worker instead of
+  /// being handed a spare thread. Called where a task may run long without
+  /// parking: spawning.
+  @inline(__always)
+  static func preemptPoint() {
+    if withCurrentWorker({ $0.current != nil && $0.preemptRequested }) == true { yield() }
+  }
+
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
     _ = withCurrentWorker { $0.switchAway(from: $0.current!, .exit) }
