@@ -89,6 +89,7 @@ final class Monitor: @unchecked Sendable {
   private func check(now: Int64) -> Bool {
     let runtime = runtimeRef.takeUnretainedValue()
     var busy = false
+    var preempting = false
     for worker in runtime.workers where worker.started.load(ordering: .acquiring) {
       let i = worker.index
       let switches = worker.switches.load(ordering: .relaxed)
@@ -111,13 +112,21 @@ final class Monitor: @unchecked Sendable {
       busy = true
       if switches != watch[i].switches {
         watch[i] = (switches, now)
-      } else if now - watch[i].since >= Monitor.preemptNs && worker.preemptAt.load(ordering: .relaxed) != switches {
-        worker.preemptAt.store(switches, ordering: .relaxed)  // it may yield at a preemption point
-      } else if now - watch[i].since >= Monitor.stuckNs {
-        worker.stuck.store(true, ordering: .sequentiallyConsistent)
-        runtime.running.subtract(1, ordering: .sequentiallyConsistent)
-        serve(worker, now: now)
+      } else if now - watch[i].since >= Monitor.preemptNs {
+        if worker.preemptAt.load(ordering: .relaxed) != switches {
+          worker.preemptAt.store(switches, ordering: .relaxed)  // yield at a preemption point
+          preempting = true
+        } else if now - watch[i].since < Monitor.stuckNs {
+          preempting = true  // asked, not answered yet
+        } else {
+          worker.stuck.store(true, ordering: .sequentiallyConsistent)
+          runtime.running.subtract(1, ordering: .sequentiallyConsistent)
+          serve(worker, now: now)
+        }
       }
+    }
+    if Scheduler.preemptPending.load(ordering: .relaxed) != preempting {
+      Scheduler.preemptPending.store(preempting, ordering: .relaxed)
     }
     // A safety net against a lost wake-up: work waits in the global queue
     // while every running worker sleeps.

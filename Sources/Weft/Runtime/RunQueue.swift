@@ -43,6 +43,31 @@ struct RunQueue: ~Copyable {
     lock.unlock()
   }
 
+  /// Takes up to max tasks from the head (Go's globrunqget): the first, and the
+  /// rest linked through `next` (nil-terminated), with their number.
+  func popBatch(max: Int) -> (first: TaskRef, rest: TaskRef?, restCount: Int)? {
+    if isEmpty { return nil }
+    lock.lock()
+    guard let first = ends.pointee.head else {
+      lock.unlock()
+      return nil
+    }
+    var last = first
+    var taken = 1
+    while taken < max, let next = last.pointee.next {
+      last = next
+      taken += 1
+    }
+    ends.pointee.head = last.pointee.next
+    if ends.pointee.head == nil { ends.pointee.tail = nil }
+    count.subtract(taken, ordering: .relaxed)
+    lock.unlock()
+    last.pointee.next = nil
+    let rest = first.pointee.next
+    first.pointee.next = nil
+    return (first, rest, taken - 1)
+  }
+
   func pop() -> TaskRef? {
     if isEmpty { return nil }
     lock.lock()

@@ -101,6 +101,7 @@ public final class Mutex: @unchecked Sendable {
   @inlinable @inline(__always)
   public func unlock() -> WeftError? {
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
+      Scheduler.preemptPoint()  // a task locking in a loop never parks at one worker
       return nil
     }
     return unlockSlow()
