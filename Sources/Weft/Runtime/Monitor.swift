@@ -11,7 +11,9 @@ import Synchronization
 ///   switch counter. A worker that has been inside the same task for `stuckNs`
 ///   is first asked to yield at its next preemption point (a task that keeps
 ///   spawning then shares its own worker, as it would with Go's preemption);
-///   one still there at `stuckNs` is marked `stuck` and counted out of `runtime.running`; its queued tasks
+///   one still there at `stuckNs`, whose thread used CPU time meanwhile or
+///   sleeps in the kernel (not one merely descheduled by a loaded machine), is
+///   marked `stuck` and counted out of `runtime.running`; its queued tasks
 ///   (due, runnext, ring) go to the global queue, and a spare worker is
 ///   activated (its thread started on first use) so that `config.workers`
 ///   workers run tasks again.
@@ -55,12 +57,15 @@ final class Monitor: @unchecked Sendable {
   private let stop = Atomic<Bool>(false)
   /// Per worker: its switch count when last seen changing, and since when.
   private var watch: [(switches: UInt64, since: Int64)] = []
+  /// Per worker: when its task was asked to yield, and its thread's CPU time then.
+  private var requested: [(at: Int64, cpu: Int64)] = []
   /// The global queue held work at the last tick while a worker slept.
   private var globalSeen = false
 
   init(runtime: Runtime) {
     runtimeRef = Unmanaged.passUnretained(runtime)
     watch = Array(repeating: (0, 0), count: runtime.workers.count)
+    requested = watch.map { _ in (0, 0) }
     let raw = Unmanaged.passRetained(self).toOpaque()
     if pthread_create(
       &thread, nil,
@@ -115,10 +120,11 @@ final class Monitor: @unchecked Sendable {
       } else if now - watch[i].since >= Monitor.preemptNs {
         if worker.preemptAt.load(ordering: .relaxed) != switches {
           worker.preemptAt.store(switches, ordering: .relaxed)  // yield at a preemption point
+          requested[i] = (now, Monitor.threadCPU(worker))
           preempting = true
         } else if now - watch[i].since < Monitor.stuckNs {
           preempting = true  // asked, not answered yet
-        } else {
+        } else if holdsItsCPU(worker, since: now - requested[i].at, ranBefore: requested[i].cpu) {
           worker.stuck.store(true, ordering: .sequentiallyConsistent)
           runtime.running.subtract(1, ordering: .sequentiallyConsistent)
           serve(worker, now: now)
@@ -144,6 +150,49 @@ final class Monitor: @unchecked Sendable {
       if !activate(spare, runtime) { break }
     }
     return busy
+  }
+
+  /// Whether a worker that has not switched for stuckNs really holds its thread
+  /// in its task: it used CPU time meanwhile (a loop), or its thread sleeps in
+  /// the kernel (a blocking call). A thread that is runnable but got no CPU was
+  /// only descheduled by a loaded machine: a spare would compete for the same
+  /// CPUs, so it is looked at again at the next tick.
+  private func holdsItsCPU(_ worker: Worker, since window: Int64, ranBefore: Int64) -> Bool {
+    let ran = Monitor.threadCPU(worker) - ranBefore
+    if ran * 10 >= window { return true }
+    let state = Monitor.threadState(worker.tid)
+    return state == UInt8(ascii: "S") || state == UInt8(ascii: "D")
+  }
+
+  /// CPU time of the worker's thread (ns), 0 if unknown.
+  static func threadCPU(_ worker: Worker) -> Int64 {
+    var clock = clockid_t()
+    guard pthread_getcpuclockid(worker.thread, &clock) == 0 else { return 0 }
+    var ts = timespec()
+    guard clock_gettime(clock, &ts) == 0 else { return 0 }
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+  }
+
+  /// The scheduler state letter of a thread of this process (/proc), "S" when unknown.
+  static func threadState(_ tid: Int32) -> UInt8 {
+    guard tid > 0 else { return UInt8(ascii: "S") }
+    let fd = open("/proc/self/task/\(tid)/stat", O_RDONLY)
+    guard fd >= 0 else { return UInt8(ascii: "S") }
+    defer { close(fd) }
+    var buf = [UInt8](repeating: 0, count: 256)
+    let n = read(fd, &buf, buf.count)
+    guard n > 0, let paren = buf[0..<n].lastIndex(of: UInt8(ascii: ")")), paren + 2 < n else {
+      return UInt8(ascii: "S")
+    }
+    return buf[paren + 2]
+  }
+
+  /// The calling thread's kernel id, from /proc/thread-self ("<pid>/task/<tid>").
+  static func currentThreadId() -> Int32 {
+    var buf = [CChar](repeating: 0, count: 64)
+    let n = readlink("/proc/thread-self", &buf, 63)
+    guard n > 0 else { return 0 }
+    return Int32(String(cString: buf).split(separator: "/").last ?? "") ?? 0
   }
 
   /// A stuck worker's timers and queued tasks, served from here.

@@ -75,6 +75,8 @@ final class Worker: @unchecked Sendable {
   var preemptRequested: Bool { preemptAt.load(ordering: .relaxed) == switches.load(ordering: .relaxed) }
   /// The thread was created (spares start on first use).
   let started = Atomic<Bool>(false)
+  /// The thread's kernel id (for the monitor's look at its state), set when it starts.
+  var tid: Int32 = 0
   /// The thread left its scheduling loop (shutdown joins it then).
   let exited = Atomic<Bool>(false)
 
@@ -270,6 +272,7 @@ final class Worker: @unchecked Sendable {
 
   func run() {
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
+    tid = Monitor.currentThreadId()
     cweft_overflow_thread_init()
     cweft_context_init_thread(g0)
     while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
