@@ -47,12 +47,16 @@ suite header bash Tests/abi/check_header.sh
 suite abi python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h "$lib"
 suite install bash Tests/abi/check_install.sh
 suite readme bash Tests/abi/check_readme.sh ".build/$config"
+suite standalone bash Tests/dist/check_standalone.sh
+suite crash bash Tests/abi/check_crash.sh ".build/$config"
 suite swift swift test
 suite swift-example swift run weft-swift-example --test
+suite swift-client bash Tests/swift-client/run.sh
 suite capi bash Tests/capi/run.sh ".build/$config"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"
 fi
+suite wheel bash Tests/dist/check_wheel.sh
 echo
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]

@@ -60,6 +60,14 @@ const char *weft_err_name(int err);
 
 /* --------------------------------------------------------------- handles */
 
+/* A handle is an opaque value, not an address: never dereference it. Passing
+ * NULL, a released handle, a handle of another type or any other pointer
+ * returns WEFT_EINVAL (retain: NULL), every time. Like a file descriptor, a
+ * handle must not be released while another thread is still calling with it.
+ * Borrowed handles (weft_ctx_done, the ctx_out of weft_group_make) hold no
+ * reference of yours: retain one to keep it longer; releasing it without a
+ * retain returns WEFT_EINVAL. */
+
 #ifdef __swift__
 /* For Swift's @c layer only (clang defines __swift__ when Swift imports this
  * header): complete, never instantiated definitions of the opaque handles, so
@@ -84,28 +92,46 @@ struct weft_future { char weft_private_; };
 #define WEFT_NO_DEADLINE INT64_MAX
 
 typedef struct weft_config {
-  size_t size;            /* sizeof(weft_config) */
+  size_t size;            /* sizeof(weft_config); smaller: WEFT_EINVAL */
   unsigned int workers;   /* worker threads; 0: $WEFT_WORKERS, else one per core */
   size_t stack_size;      /* default task stack in bytes; 0: 64 KiB */
-  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s */
+  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s,
+                                INT64_MAX: until every task finished */
 } weft_config;
 
 /* Fills cfg with the defaults. */
 void weft_config_init(weft_config *cfg);
 /* Starts the runtime with cfg (NULL: defaults). Optional: the first call that needs
  * the runtime starts it with the defaults. WEFT_EBUSY once started,
- * WEFT_ESHUTDOWN after weft_shutdown. Blocks: no. */
+ * WEFT_ESHUTDOWN after weft_shutdown, WEFT_ENOMEM when not one worker thread
+ * could be created. When only some could (pthread_create failed), the runtime
+ * runs with those: it says so on stderr, and weft_stats_get's workers counts
+ * the threads that exist. Blocks: no. */
 int weft_init(const weft_config *cfg);
 /* Stops the runtime: new tasks are refused, blocking calls made from now on return
  * WEFT_ESHUTDOWN, then it waits up to shutdown_grace_ns for the live tasks to
- * finish and stops the workers. Returns 0 when every task finished, WEFT_ETIMEDOUT
- * when some were still parked (they are abandoned, never resumed) or still
- * running: a worker thread still inside a task (a blocking system call, a loop
- * that never calls into the runtime) is abandoned too, not joined, and
- * weft_shutdown returns within about 50 ms of the grace period; that thread
- * leaves when its task next switches away. Idempotent:
+ * finish (calls already blocked keep waiting meanwhile, and complete normally
+ * if their peer comes). At the end of the grace period every waiter still
+ * blocked — task or plain thread, in any blocking call — is resumed with
+ * WEFT_ESHUTDOWN, so tasks run their cleanup and finish (they get up to 1 s;
+ * they cannot block again); then the workers stop, the task stacks are unmapped
+ * and the SIGSEGV/SIGBUS handlers installed by weft_init are restored (a host
+ * may dlclose the library afterwards). Returns 0 when every task finished within
+ * the grace period, WEFT_ETIMEDOUT when some had not. A task that still runs
+ * after that (a blocking system call, a loop that never calls into the
+ * runtime) keeps its stack and its worker thread is abandoned, not joined:
+ * weft_shutdown returns about 50 ms after the grace period (the drain ends
+ * early when only such tasks are left); the thread leaves when its task next
+ * switches away. Task records (112 bytes each, the high-water mark of
+ * live tasks) are kept so late weft_dump_tasks calls stay valid. Idempotent:
  * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
- * Blocks: yes (thread only). */
+ * Blocks: yes (thread only).
+ * fork: in a child forked after the runtime started, the runtime counts as
+ * shut down (its worker threads do not exist there): weft_go, weft_init and
+ * every call that would block return WEFT_ESHUTDOWN, weft_stats_get reports no
+ * workers and no tasks, weft_shutdown returns 0. Non-blocking calls on existing
+ * handles still work. A child forked before the runtime started uses it
+ * normally. */
 int weft_shutdown(void);
 /* Monotonic clock in nanoseconds; the clock of every deadline. Blocks: no. */
 int64_t weft_now_ns(void);
@@ -120,12 +146,22 @@ typedef void (*weft_fn)(void *arg);
 
 typedef struct weft_task_opts {
   size_t size;         /* sizeof(weft_task_opts) */
-  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB */
+  size_t stack_size;   /* 0: the configured default; 16 KiB .. 64 MiB. A task
+                        * gets at least this many usable bytes (64 KiB exactly
+                        * for the default) above a 64 KiB guard region; an
+                        * overflow into it aborts with "weft: stack overflow in
+                        * task ID 'NAME'". Compile task code with
+                        * -fstack-clash-protection so that frames over 64 KiB
+                        * are caught too, instead of jumping the guard. */
   const char *name;    /* copied (up to 31 bytes); shown by weft_dump_tasks */
 } weft_task_opts;
 
 void weft_task_opts_init(weft_task_opts *opts);
-/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn. Blocks: no. */
+/* Spawns a task running fn(arg). WEFT_EINVAL for a NULL fn; WEFT_ENOMEM when
+ * no task record can be allocated, or while accepted tasks are waiting for a
+ * stack (address space exhausted). A task accepted with 0 always runs: if no
+ * stack can be mapped for its first run, it waits until a finishing task frees
+ * one (or a retry, every millisecond, maps one). Blocks: no. */
 int weft_go(weft_fn fn, void *arg);
 int weft_go_opts(weft_fn fn, void *arg, const weft_task_opts *opts);
 /* Lets other runnable tasks run; from a plain thread: sched_yield. */
@@ -204,6 +240,8 @@ int weft_chan_close(weft_chan_t *ch);
 /* Buffered values / capacity; negative WEFT_E* for a bad handle. */
 int64_t weft_chan_len(weft_chan_t *ch);
 int64_t weft_chan_cap(weft_chan_t *ch);
+/* The element size; 0 for a bad handle as for a signal channel (tell them
+ * apart with weft_chan_cap, negative for a bad handle). */
 size_t weft_chan_elem_size(weft_chan_t *ch);
 
 /* ------------------------------------------------------------------ select */
@@ -369,8 +407,8 @@ int weft_ctx_cause(weft_ctx_t *ctx);
 int weft_ctx_deadline(weft_ctx_t *ctx, int64_t *deadline_ns);
 /* The value for key, looked up towards the root; NULL when absent. */
 void *weft_ctx_value(weft_ctx_t *ctx, const void *key);
-/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while ctx
- * is. Usable in weft_select. NULL for background (never done). */
+/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while this
+ * ctx handle is. Usable in weft_select. NULL for background (never done). */
 weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
 /* Waits until ctx is done; returns weft_ctx_err. WEFT_EDEADLK for a context
  * that can never be done (background, without_cancel). Blocks: yes. */
@@ -404,7 +442,8 @@ int weft_group_set_limit(weft_group_t *g, int64_t n);
 int weft_group_go(weft_group_t *g, weft_group_fn fn, void *arg);
 int weft_group_try_go(weft_group_t *g, weft_group_fn fn, void *arg); /* WEFT_EAGAIN */
 /* Waits for every task; returns the first non-zero result (0 if none).
- * Blocks: yes. */
+ * WEFT_ESHUTDOWN (and the group's context canceled) when shutdown ends the wait
+ * while tasks still run: 0 only once every task finished. Blocks: yes. */
 int weft_group_wait(weft_group_t *g);
 
 /* ----------------------------------------------------------------- futures */
@@ -433,8 +472,9 @@ typedef struct weft_job {
 
 /* Runs every job in its own task (at most limit at once; <= 0: no limit) and
  * waits for all: values[i*value_size] and errs[i] hold job i's result, in input
- * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT.
- * Returns the number of jobs that succeeded. Blocks: yes. */
+ * order; a job not finished when ctx ends gets WEFT_ECANCELED/WEFT_ETIMEDOUT
+ * (WEFT_ESHUTDOWN when shutdown ends the wait). Returns the number of jobs that
+ * succeeded. Blocks: yes. */
 int64_t weft_collect(weft_ctx_t *ctx, const weft_job *jobs, size_t n,
                      size_t value_size, void *values, int *errs, int64_t limit);
 

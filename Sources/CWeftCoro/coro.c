@@ -104,6 +104,15 @@ void cweft_context_init_thread(cweft_context *ctx) {
 #endif
 }
 
+void cweft_memory_unpoison(void *addr, size_t size) {
+#ifdef CWEFT_ASAN
+  __asan_unpoison_memory_region(addr, size);
+#else
+  (void)addr;
+  (void)size;
+#endif
+}
+
 void cweft_context_started(void) {
 #ifdef CWEFT_ASAN
   __sanitizer_finish_switch_fiber(0, 0, 0);

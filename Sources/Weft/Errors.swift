@@ -13,8 +13,10 @@ public enum WeftError: Int32, Error, Sendable {
   case timedOut = -110
   case canceled = -125
 
+  /// The header's WEFT_E* value (negative).
   public var code: Int32 { rawValue }
 
+  /// What went wrong, in words (weft_strerror).
   public var message: StaticString {
     switch self {
     case .notOwner: "operation not permitted: not locked or not the owner"
@@ -31,6 +33,7 @@ public enum WeftError: Int32, Error, Sendable {
     }
   }
 
+  /// The header's constant name, e.g. "WEFT_ETIMEDOUT".
   public var name: StaticString {
     switch self {
     case .notOwner: "WEFT_EPERM"

@@ -5,12 +5,15 @@ import XCTest
 @testable import Weft
 
 final class StackPoolTests: XCTestCase {
-  func testSizeClassesHoldTheRequestPlusAGuardPage() {
+  func testSizeClassesHoldTheRequestPlusTheGuardRegion() {
     XCTAssertEqual(StackPool.classIndex(forUsable: 1), 0)
-    XCTAssertEqual(StackPool.classIndex(forUsable: 64 << 10), 3)  // 64 KiB usable needs a 128 KiB slot
-    for size in [16 << 10, 60 << 10, 64 << 10, 1 << 20] {
+    // The default: exactly 64 KiB usable above a 64 KiB guard, in a 128 KiB slot.
+    XCTAssertEqual(StackPool.classIndex(forUsable: 64 << 10), 0)
+    XCTAssertEqual(StackPool.slotSize(0) - StackPool.guardBytes, 64 << 10)
+    XCTAssertEqual(StackPool.classIndex(forUsable: (64 << 10) + 1), 1)
+    for size in [16 << 10, 60 << 10, 64 << 10, 1 << 20, 64 << 20] {
       let slot = StackPool.slotSize(StackPool.classIndex(forUsable: size))
-      XCTAssertGreaterThanOrEqual(slot - StackPool.pageSize, size)
+      XCTAssertGreaterThanOrEqual(slot - StackPool.guardBytes, size)
     }
   }
 

@@ -2,7 +2,12 @@
 """Holds three lists of weft_* functions against each other so they cannot drift:
 the declarations in include/weft.h, the prototypes the Swift compiler emitted for
 the @c functions (-emit-clang-header-path), and the symbols libweft.so exports.
-Also checks that the library exports nothing but weft_* symbols.
+Also checks that the library exports nothing but weft_* symbols (the Swift runtime
+is linked in statically and must stay local), and that it stands alone and is
+hardened: SONAME libweft.so.<MAJOR>, no RUNPATH/RPATH outside $ORIGIN, no Swift
+runtime library NEEDED (the list is printed), full RELRO (GNU_RELRO + BIND_NOW),
+and its C files compiled with -O and -D_FORTIFY_SOURCE=2 (the command line each
+records in its debug info, -grecord-command-line).
 
 usage: check_abi.py HEADER EMITTED_HEADER LIBWEFT_SO
 Prints one line per problem and "abi: N passed, N failed"."""
@@ -70,17 +75,74 @@ def functions(text, pattern):
     return found
 
 
+SWIFT_RUNTIME_LIBS = ("libswift", "libdispatch", "libBlocksRuntime", "libFoundation", "lib_Foundation")
+
+
+def readelf(*args):
+    return subprocess.run(["readelf", "-W", *args], capture_output=True, text=True, check=True).stdout
+
+
+def exported_symbols(lib):
+    """Defined dynamic symbols other objects can bind to (not LOCAL, not UND)."""
+    names = []
+    for line in readelf("--dyn-syms", lib).splitlines():
+        fields = line.split()
+        if len(fields) >= 8 and fields[0].endswith(":") and fields[6] != "UND" \
+                and fields[4] in ("GLOBAL", "WEAK", "UNIQUE") and fields[5] in ("DEFAULT", "PROTECTED"):
+            names.append(fields[7].split("@")[0])
+    return names
+
+
+def compile_units(lib):
+    """(source file, producer command line) of every DWARF compile unit."""
+    units, producer = [], None
+    for line in readelf("--debug-dump=info", lib).splitlines():
+        if "DW_AT_producer" in line:
+            producer = line.split("): ", 1)[-1]
+        elif "DW_AT_name" in line and producer is not None:
+            units.append((line.rsplit("): ", 1)[-1].strip(), producer))
+            producer = None
+    return units
+
+
+def check_standalone(lib, major, check):
+    dynamic = readelf("-d", lib)
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*?)\]", dynamic)
+    soname = re.findall(r"\(SONAME\)\s+Library soname: \[(.*?)\]", dynamic)
+    paths = [p for entry in re.findall(r"\((?:RUNPATH|RPATH)\)\s+Library r(?:un)?path: \[(.*?)\]", dynamic)
+             for p in entry.split(":")]
+    print("NEEDED: %s" % " ".join(needed))
+    check(soname == ["libweft.so.%d" % major],
+          "SONAME is %s, want libweft.so.%d" % (soname or "missing", major))
+    for path in paths:
+        check(path.startswith("$ORIGIN"),
+              "RUNPATH/RPATH %s: only $ORIGIN-relative paths (it points into the build machine)" % path)
+    swift = [n for n in needed if n.startswith(SWIFT_RUNTIME_LIBS)]
+    check(not swift, "needs the Swift runtime's shared libraries: %s" % " ".join(swift))
+    flags = " ".join(re.findall(r"\(FLAGS(?:_1)?\)\s+(?:Flags: )?(.*)", dynamic))
+    check("BIND_NOW" in flags.split() or "NOW" in flags.split(), "no BIND_NOW (link with -z now): %s" % flags)
+    check(re.search(r"^\s*GNU_RELRO\b", readelf("-l", lib), re.M), "no GNU_RELRO segment (-z relro)")
+    c_units = [(name, producer) for name, producer in compile_units(lib)
+               if name.endswith(".c") and "/Sources/" in name]
+    check(c_units, "no compile unit of Sources/*.c found in the debug info")
+    for name, producer in c_units:
+        if not check("-grecord-command-line" in producer, "%s: no command line in its debug info" % name):
+            continue
+        if not re.search(r" -O([1-3sz]|fast)?(?=\s|$)", producer):
+            print("note: %s built without optimization (a debug build): no FORTIFY to check" % name)
+            continue
+        check(re.search(r"-D ?_FORTIFY_SOURCE=[23]\b", producer),
+              "%s was not compiled with -D_FORTIFY_SOURCE=2" % name)
+
+
 def main():
     header, emitted, lib = sys.argv[1:4]
     declared = functions(open(header).read(), DECL)
     generated = functions(open(emitted).read(), EMITTED)
-    nm = subprocess.run(["nm", "-D", "--defined-only", lib], capture_output=True, text=True, check=True)
-    exported = set()
-    foreign = []
-    for line in nm.stdout.splitlines():
-        fields = line.split()
-        if len(fields) == 3 and fields[1] in "TDBRVWiu":
-            (exported.add if fields[2].startswith("weft_") else foreign.append)(fields[2])
+    symbols = exported_symbols(lib)
+    exported = {name for name in symbols if name.startswith("weft_")}
+    foreign = [name for name in symbols if not name.startswith("weft_")]
+    major = int(re.search(r"#define WEFT_VERSION_MAJOR (\d+)", open(header).read()).group(1))
     passed, failed = 0, 0
 
     def check(ok, message):
@@ -90,6 +152,7 @@ def main():
         else:
             failed += 1
             print("FAIL", message)
+        return ok
 
     check(declared, "no weft_* declarations found in %s" % header)
     for name in sorted(set(declared) | set(generated) | exported):
@@ -99,7 +162,8 @@ def main():
         if name in declared and name in generated:
             check(declared[name] == generated[name],
                   "%s: header says %s, @c says %s" % (name, declared[name], generated[name]))
-    check(not foreign, "libweft.so exports non-weft symbols: %s" % " ".join(foreign[:10]))
+    check(not foreign, "libweft.so exports %d non-weft symbols: %s" % (len(foreign), " ".join(foreign[:10])))
+    check_standalone(lib, major, check)
     print("abi: %d functions; %d passed, %d failed" % (len(declared), passed, failed))
     return 1 if failed else 0
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make install` into a scratch prefix, then build a C program the way a user
-# would: cc prog.c $(pkg-config --cflags --libs weft). Prints "install: N passed, N failed".
+# would: cc prog.c $(pkg-config --cflags --libs weft). The library is installed as
+# libweft.so.X.Y.Z with the libweft.so.X (SONAME) and libweft.so links, and the
+# program records the SONAME. Prints "install: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 prefix=$(mktemp -d)
@@ -23,9 +25,18 @@ int main(void) {
   return weft_shutdown();
 }
 C
+v() { sed -n "s/^#define WEFT_VERSION_$1 //p" "$root/include/weft.h"; }
+major=$(v MAJOR)
+version=$major.$(v MINOR).$(v PATCH)
+lib=$prefix/lib
+step test -f "$lib/libweft.so.$version" -a ! -L "$lib/libweft.so.$version"
+step test "$(readlink "$lib/libweft.so.$major")" = "libweft.so.$version"
+step test "$(readlink "$lib/libweft.so")" = "libweft.so.$major"
+step sh -c "readelf -d '$lib/libweft.so.$version' | grep -q 'Library soname: \[libweft.so.$major\]'"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 step pkg-config --exists weft
 step sh -c "cc '$prefix/prog.c' -o '$prefix/prog' \$(pkg-config --cflags --libs weft)"
+step sh -c "readelf -d '$prefix/prog' | grep -q 'Shared library: \[libweft.so.$major\]'"
 step "$prefix/prog"
 echo "install: $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -12,7 +12,9 @@ filter=${2:-}
 out=${WEFT_TEST_OUT:-$root/.build/capi}
 mkdir -p "$out"
 cc=${CC:-cc}
-cflags="-std=c11 -O2 -g -Wall -Wextra -Werror -pthread -I$root/include -I$here"
+# -fstack-clash-protection: what the README asks of code that runs on task
+# stacks (a large frame is probed page by page, so it cannot jump the guard).
+cflags="-std=c11 -O2 -g -Wall -Wextra -Werror -fstack-clash-protection -pthread -I$root/include -I$here"
 passed=0
 failed=0
 failures=()
@@ -20,7 +22,10 @@ failures=()
 run_one() { # name source timeout [args...]
   local name=$1 src=$2 limit=$3
   shift 3
-  if ! $cc $cflags "$src" -o "$out/$name" -L"$libdir" -lweft -Wl,-rpath,"$libdir" -lm \
+  # A test may add flags in a "/* weft-test-cflags: ... */" line.
+  local extra
+  extra=$(sed -n 's|^/\* weft-test-cflags: \(.*\) \*/$|\1|p' "$src" | head -1)
+  if ! $cc $cflags $extra "$src" -o "$out/$name" -L"$libdir" -lweft -Wl,-rpath,"$libdir" -lm \
     2>"$out/$name.build.log"; then
     echo "FAIL $name (build)"
     sed 's/^/    /' "$out/$name.build.log" | head -20

@@ -41,15 +41,30 @@ void cweft_context_started(void);
 void *cweft_tls_get(void);
 void cweft_tls_set(void *value);
 
-/* Stack-overflow reporting. A fault inside the guard page below a task's stack
- * is a stack overflow: the handler (async-signal-safe C, on an alternate signal
- * stack) prints the task's id and name and aborts. Other faults go to the handler
- * that was installed before. The worker describes the task it runs in a
- * thread-local record before each switch. */
-void cweft_overflow_handler_install(void);   /* once per process */
+/* Stack-overflow reporting. A fault inside the guard region below a task's
+ * stack, or any fault while the task's stack pointer is below its stack (a frame
+ * that jumped past the guard), is a stack overflow: the handler (async-signal-
+ * safe C, on an alternate signal stack) prints the task's id and name and
+ * aborts. Other faults go to the handler that was installed before. The worker
+ * describes the task it runs in a thread-local record before each switch.
+ * uninstall puts the previous handlers back (weft_shutdown, before a dlclose);
+ * thread_exit removes and frees the calling worker's alternate stack. */
+void cweft_overflow_handler_install(void);   /* once per runtime start */
+void cweft_overflow_handler_uninstall(void);
 void cweft_overflow_thread_init(void);       /* once per worker thread */
-void cweft_overflow_set_running(const void *guard_lo, const void *guard_hi,
+void cweft_overflow_thread_exit(void);
+void cweft_overflow_set_running(const void *guard_lo, const void *stack_bottom,
                                 unsigned long long task_id, const char *name);
+
+/* Tells ASan that [addr, addr + size) may be written (a pooled stack whose last
+ * task left redzones behind). A no-op without ASan. */
+void cweft_memory_unpoison(void *addr, size_t size);
+
+/* The Swift runtime's own swift_tryRetain (HeapObject.h, C calling convention):
+ * retains object and returns it, or returns NULL when it is already deiniting.
+ * Declared here so the link binds it, whether the runtime is a shared library or
+ * linked into libweft.so with its symbols local (where dlsym cannot see it). */
+void *swift_tryRetain(void *object);
 
 /* The spin-wait hint (x86 PAUSE, arm YIELD): Swift has no spelling for it. */
 static inline void cweft_cpu_relax(void) {

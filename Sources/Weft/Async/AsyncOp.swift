@@ -14,26 +14,27 @@
 ///    nothing sent, no lock held).
 ///  - Buffers (`out`, `elem`, select cases) belong to the caller and must stay
 ///    valid until the completion arrives.
-public struct AsyncCompletion {
-  public var tag: UInt64
-  public var result: Int32
-  public var reserved: Int32
+package struct AsyncCompletion {
+  package var tag: UInt64
+  package var result: Int32
+  package var reserved: Int32
 
-  public init(tag: UInt64, result: Int32) {
+  package init(tag: UInt64, result: Int32) {
     self.tag = tag
     self.result = result
     self.reserved = 0
   }
 
-  public static let size = MemoryLayout<AsyncCompletion>.stride
+  package static let size = MemoryLayout<AsyncCompletion>.stride
 }
 
-public final class AsyncOp: @unchecked Sendable {
-  public enum Kind {
+package final class AsyncOp: @unchecked Sendable {
+  package enum Kind {
     case receive(Channel, UnsafeMutableRawPointer?)
     case send(Channel, UnsafeRawPointer?)
-    /// The cases array and the channels it names (kept alive while pending).
-    case select(UnsafeMutablePointer<SelectCase>, Int, [Channel])
+    /// The cases array and the channels it names (kept alive while pending);
+    /// finish(index) runs before the completion is sent.
+    case select(UnsafeMutablePointer<SelectCase>, Int, [Channel], finish: (Int) -> Void)
     case waitGroup(WaitGroup)
     case mutex(Mutex)
     case semaphore(Semaphore, Int64)
@@ -55,7 +56,7 @@ public final class AsyncOp: @unchecked Sendable {
 
   /// Spawns the task running kind; .invalid when notify does not carry
   /// AsyncCompletion records.
-  public static func start(_ kind: Kind, context: Context?, notify: Channel, tag: UInt64) -> WeftError? {
+  package static func start(_ kind: Kind, context: Context?, notify: Channel, tag: UInt64) -> WeftError? {
     guard notify.elemSize == AsyncCompletion.size else { return .invalid }
     let raw = Unmanaged.passRetained(AsyncOp(kind, context: context, notify: notify, tag: tag)).toOpaque()
     if let error = Runtime.spawn(asyncTrampoline, raw) {
@@ -73,8 +74,10 @@ public final class AsyncOp: @unchecked Sendable {
       return code(channel.receive(into: out, context: context))
     case .send(let channel, let elem):
       return code(channel.send(elem, context: context))
-    case .select(let cases, let count, _):
-      return Int32(Select.select(cases, count: count, context: context))
+    case .select(let cases, let count, _, let finish):
+      let index = Select.select(cases, count: count, context: context)
+      finish(index)
+      return Int32(index)
     case .waitGroup(let group):
       return code(group.wait(context: context))
     case .mutex(let mutex):

@@ -4,8 +4,6 @@ import Glibc
 /// ChannelStorage that adds the blocking protocol (Park/), lifetime and timers.
 ///
 /// Invariants:
-///  - `magic` is `liveMagic` from init to deinit, `deadMagic` after: the @c layer
-///    refuses released handles while their memory still says so.
 ///  - every blocking call that parks holds a reference to the channel for as long
 ///    as its Waiter may be queued (a creator's release cannot free a channel a
 ///    task is blocked on), so `deinit` never finds a queued waiter.
@@ -26,19 +24,16 @@ import Glibc
 /// lock from the failed attempt to the enqueue (one lock round, no retry). The
 /// Parker's setup under the lock reads thread-locals only (a plain thread's
 /// first block makes its ThreadSignal once).
-public final class Channel: @unchecked Sendable {
-  public static let liveMagic: UInt64 = 0x4E41_4843_5446_4557  // "WEFTCHAN"
-  static let deadMagic: UInt64 = 0xDEAD_DEAD_C4A1_C4A1
-
-  /// First stored property: right after the object header.
-  public private(set) var magic: UInt64
-  public let storage: ChannelStorageRef
+@usableFromInline
+package final class Channel: @unchecked Sendable {
+  package let storage: ChannelStorageRef
   let destructor: ((UnsafeMutableRawPointer) -> Void)?
+  @exclusivity(unchecked)
   var timer: TimerRef? = nil
-  public private(set) var isTimerChannel = false
+  @exclusivity(unchecked)
+  package private(set) var isTimerChannel = false
 
   private init(storage: ChannelStorageRef, destructor: ((UnsafeMutableRawPointer) -> Void)?) {
-    self.magic = Channel.liveMagic
     self.storage = storage
     self.destructor = destructor
   }
@@ -46,7 +41,7 @@ public final class Channel: @unchecked Sendable {
   /// A channel of elemSize-byte values with room for capacity of them (0: an
   /// unbuffered rendezvous). nil when elemSize * capacity is absurd (over 1 GiB)
   /// or memory is short. destructor runs on values still buffered at deinit.
-  public static func make(
+  package static func make(
     elemSize: Int, capacity: Int, destructor: ((UnsafeMutableRawPointer) -> Void)? = nil
   ) -> Channel? {
     guard let storage = ChannelStorageRef.make(elemSize: elemSize, capacity: capacity) else { return nil }
@@ -55,22 +50,20 @@ public final class Channel: @unchecked Sendable {
 
   deinit {
     if let timer { Timers.cancel(timer) }
-    magic = Channel.deadMagic
     storage.destroy(destructor: destructor)
   }
 
-  @inline(__always) public var isLive: Bool { magic == Channel.liveMagic }
   @inline(__always) public var elemSize: Int { storage.pointee.elemSize }
   @inline(__always) public var capacity: Int { storage.pointee.machine.capacity }
 
   /// Buffered values now.
-  public var count: Int {
+  package var count: Int {
     storage.lock()
     defer { storage.unlock() }
     return storage.pointee.machine.count
   }
 
-  public var isClosed: Bool {
+  package var isClosed: Bool {
     storage.lock()
     defer { storage.unlock() }
     return storage.pointee.machine.closed
@@ -92,8 +85,8 @@ public final class Channel: @unchecked Sendable {
 
   /// Sends the elemSize bytes at elem, waiting until a receiver or buffer space
   /// takes them, the deadline passes (.timedOut) or the context ends.
-  @inline(__always)
-  public func send(
+  @usableFromInline @inline(__always)
+  package func send(
     _ elem: UnsafeRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
     let storage = self.storage
@@ -107,8 +100,8 @@ public final class Channel: @unchecked Sendable {
   }
 
   /// Sends only if that needs no waiting: .wouldBlock otherwise.
-  @inline(__always)
-  public func trySend(_ elem: UnsafeRawPointer?) -> WeftError? {
+  @usableFromInline @inline(__always)
+  package func trySend(_ elem: UnsafeRawPointer?) -> WeftError? {
     let status = sendNow(elem)
     return status == 0 ? nil : WeftError(rawValue: status)
   }
@@ -153,8 +146,8 @@ public final class Channel: @unchecked Sendable {
 
   /// Receives into out (nil discards), waiting for a value; .closed once the
   /// channel is closed and drained.
-  @inline(__always)
-  public func receive(
+  @usableFromInline @inline(__always)
+  package func receive(
     into out: UnsafeMutableRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
     let storage = self.storage
@@ -167,8 +160,8 @@ public final class Channel: @unchecked Sendable {
     return WeftError(rawValue: status)
   }
 
-  @inline(__always)
-  public func tryReceive(into out: UnsafeMutableRawPointer?) -> WeftError? {
+  @usableFromInline @inline(__always)
+  package func tryReceive(into out: UnsafeMutableRawPointer?) -> WeftError? {
     let status = receiveNow(out)
     return status == 0 ? nil : WeftError(rawValue: status)
   }
@@ -200,7 +193,8 @@ public final class Channel: @unchecked Sendable {
 
   /// Closes the channel: buffered values stay receivable, every blocked sender
   /// and receiver gets .closed. A second close returns .closed.
-  public func close() -> WeftError? {
+  @usableFromInline
+  package func close() -> WeftError? {
     // Room for every waiter, made before taking the lock (the count is a hint).
     var woken = WakeList(capacity: storage.pointee.machine.receivers.count + storage.pointee.machine.senders.count)
     storage.lock()
@@ -215,7 +209,7 @@ public final class Channel: @unchecked Sendable {
 
   /// A channel of Int64 receiving monotonicNow() once, ns from now. nil once
   /// the runtime is shut down.
-  public static func after(_ ns: Int64) -> Channel? {
+  package static func after(_ ns: Int64) -> Channel? {
     guard let channel = make(elemSize: 8, capacity: 1) else { return nil }
     channel.isTimerChannel = true
     if ns <= 0 {
@@ -233,7 +227,7 @@ public final class Channel: @unchecked Sendable {
 
   /// A channel (capacity 1) receiving monotonicNow() every period ns; ticks are
   /// dropped while it is full. nil for period <= 0 or after shutdown.
-  public static func ticker(period: Int64) -> Channel? {
+  package static func ticker(period: Int64) -> Channel? {
     guard period > 0, let channel = make(elemSize: 8, capacity: 1) else { return nil }
     channel.isTimerChannel = true
     guard let timer = Timers.start(
@@ -248,7 +242,7 @@ public final class Channel: @unchecked Sendable {
 
   /// Stops the timer feeding this channel: true if it was still going to fire,
   /// false if it had fired or was stopped. nil: not a timer channel.
-  public func stopTimer() -> Bool? {
+  package func stopTimer() -> Bool? {
     guard isTimerChannel else { return nil }
     storage.lock()
     let timer = self.timer

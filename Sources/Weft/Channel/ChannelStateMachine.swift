@@ -17,21 +17,21 @@
 ///
 /// Lock rule: every mutating call runs under the owning channel's lock; the
 /// waiters it returns have been claimed for their case and unlinked.
-public struct ChannelStateMachine {
-  public let capacity: Int
-  public private(set) var count = 0
+package struct ChannelStateMachine {
+  package let capacity: Int
+  package private(set) var count = 0
   /// The slot of the oldest buffered value (Go's recvx).
-  public private(set) var head = 0
-  public private(set) var closed = false
-  public var senders = WaitQueue()
-  public var receivers = WaitQueue()
+  package private(set) var head = 0
+  package private(set) var closed = false
+  package var senders = WaitQueue()
+  package var receivers = WaitQueue()
 
-  public init(capacity: Int) {
+  package init(capacity: Int) {
     precondition(capacity >= 0)
     self.capacity = capacity
   }
 
-  public enum SendAction: Equatable {
+  package enum SendAction: Equatable {
     /// A parked receiver was claimed: copy the value to its `elem`, set its
     /// result, wake it (no buffer involved).
     case handOff(WaiterRef)
@@ -42,7 +42,7 @@ public struct ChannelStateMachine {
     case wouldBlock
   }
 
-  public enum ReceiveAction: Equatable {
+  package enum ReceiveAction: Equatable {
     /// Copy the value out of this slot.
     case take(Int)
     /// Copy the value out of this slot, then the claimed sender's value into the
@@ -63,13 +63,13 @@ public struct ChannelStateMachine {
 
   /// The slot the next buffered value goes to (Go's sendx).
   @inline(__always)
-  public var tail: Int {
+  package var tail: Int {
     let slot = head &+ count
     return slot >= capacity ? slot &- capacity : slot
   }
 
   @inline(__always)
-  public mutating func send() -> SendAction {
+  package mutating func send() -> SendAction {
     if closed { return .closed }
     if count == 0, let receiver = receivers.dequeueClaiming() { return .handOff(receiver) }
     if count < capacity {
@@ -81,7 +81,7 @@ public struct ChannelStateMachine {
   }
 
   @inline(__always)
-  public mutating func receive() -> ReceiveAction {
+  package mutating func receive() -> ReceiveAction {
     if count > 0 {
       let slot = head
       head = advance(slot)
@@ -100,7 +100,7 @@ public struct ChannelStateMachine {
   /// Marks the channel closed; false if it already was. The caller then claims
   /// and wakes every queued waiter with "closed" (`dequeueClaiming` on both
   /// queues until nil).
-  public mutating func close() -> Bool {
+  package mutating func close() -> Bool {
     if closed { return false }
     closed = true
     return true

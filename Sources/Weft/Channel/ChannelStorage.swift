@@ -21,11 +21,11 @@ import Glibc
 ///    them.
 ///  - Never park, allocate or call user code under the lock. A select holds the
 ///    locks of several channels at once, always in ascending address order.
-public struct ChannelStorage: ~Copyable {
-  public let lock = SpinLock()
-  public var machine: ChannelStateMachine
-  public let elemSize: Int
-  public let ring: UnsafeMutableRawPointer
+package struct ChannelStorage: ~Copyable {
+  package let lock = SpinLock()
+  package var machine: ChannelStateMachine
+  package let elemSize: Int
+  package let ring: UnsafeMutableRawPointer
 
   init(capacity: Int, elemSize: Int, ring: UnsafeMutableRawPointer) {
     machine = ChannelStateMachine(capacity: capacity)
@@ -33,13 +33,11 @@ public struct ChannelStorage: ~Copyable {
     self.ring = ring
   }
 
-  /// elem_size * capacity above this is refused (WEFT_ENOMEM), as the header says.
-  public static let maxBytes = 1 << 30
   /// Capacity limit for zero-size elements (no memory, but counts must fit).
-  public static let maxCapacity = 1 << 40
+  package static let maxCapacity = 1 << 40
 }
 
-public typealias ChannelStorageRef = UnsafeMutablePointer<ChannelStorage>
+package typealias ChannelStorageRef = UnsafeMutablePointer<ChannelStorage>
 
 /// Copies one element: 8 bytes (the common int/pointer case) without a call.
 @inline(__always)
@@ -57,8 +55,7 @@ extension UnsafeMutablePointer where Pointee == ChannelStorage {
   /// nil when the sizes are absurd or malloc fails.
   static func make(elemSize: Int, capacity: Int) -> ChannelStorageRef? {
     guard elemSize >= 0, capacity >= 0, capacity <= ChannelStorage.maxCapacity else { return nil }
-    let (bytes, overflow) = elemSize.multipliedReportingOverflow(by: capacity)
-    guard !overflow, bytes <= ChannelStorage.maxBytes else { return nil }
+    guard let bytes = Sizes.bufferBytes(elemSize, capacity) else { return nil }
     guard let raw = malloc(headerBytes + bytes) else { return nil }
     let storage = raw.bindMemory(to: ChannelStorage.self, capacity: 1)
     storage.initialize(to: ChannelStorage(capacity: capacity, elemSize: elemSize, ring: raw + headerBytes))

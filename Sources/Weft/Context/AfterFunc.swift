@@ -8,7 +8,7 @@ import Synchronization
 /// held by its handle and, while registered, by its context's `afterFuncHead`
 /// list (links guarded by that context's lock). It retains the context it is
 /// registered with until it is freed, so `stop` can always reach the list.
-public final class AfterFunc: @unchecked Sendable {
+package final class AfterFunc: @unchecked Sendable {
   static let pending: UInt8 = 0
   static let started: UInt8 = 1
   static let stopped: UInt8 = 2
@@ -33,7 +33,7 @@ public final class AfterFunc: @unchecked Sendable {
   deinit { context?.release() }
 
   /// Registers fn(arg) to run in a new task once context is done.
-  public static func register(
+  package static func register(
     _ context: Context, fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void,
     arg: UnsafeMutableRawPointer?
   ) -> AfterFunc {
@@ -41,7 +41,7 @@ public final class AfterFunc: @unchecked Sendable {
   }
 
   /// Registers body to run in a new task once context is done.
-  public static func register(_ context: Context, _ body: @escaping () -> Void) -> AfterFunc {
+  package static func register(_ context: Context, _ body: @escaping () -> Void) -> AfterFunc {
     AfterFunc(fn: nil, arg: nil, body: body).attach(to: context)
   }
 
@@ -68,7 +68,7 @@ public final class AfterFunc: @unchecked Sendable {
 
   /// Go's stop(): true if this call kept the function from running.
   @discardableResult
-  public func stop() -> Bool {
+  package func stop() -> Bool {
     guard state.compareExchange(expected: AfterFunc.pending, desired: AfterFunc.stopped, ordering: .acquiringAndReleasing).exchanged
     else { return false }
     guard let context else { return true }
@@ -100,7 +100,7 @@ public final class AfterFunc: @unchecked Sendable {
     }
   }
 
-  public var hasStarted: Bool { state.load(ordering: .acquiring) == AfterFunc.started }
+  package var hasStarted: Bool { state.load(ordering: .acquiring) == AfterFunc.started }
 }
 
 private let afterFuncEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in

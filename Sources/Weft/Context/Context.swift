@@ -1,3 +1,4 @@
+import CWeftCoro
 import Glibc
 import Synchronization
 
@@ -30,23 +31,21 @@ import Synchronization
 /// closing a channel or spawning a task. Waking a parker happens under `lock`:
 /// wake never blocks.
 public final class Context: @unchecked Sendable {
-  public enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
+  package enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
 
-  static let liveMagic: UInt32 = 0x5746_4354
   /// Contexts allocated and not yet freed (tests check the tree leaks nothing).
-  public static let live = Atomic<Int>(0)
+  package static let live = Atomic<Int>(0)
 
   /// The shared root: never canceled, no deadline, no values.
   public static let background = Context(kind: .background, parent: nil, deadline: noDeadline)
 
-  /// liveMagic while allocated; the C layer refuses handles without it.
-  public private(set) var magic: UInt32 = Context.liveMagic
   let lock = SpinLock()
   private let errorCode = Atomic<Int32>(0)
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
   /// Background, value and without-cancel contexts cannot be canceled themselves.
   public let cancelable: Bool
-  public let kind: Kind
+  package let kind: Kind
   /// Strong: value and deadline lookups walk up the chain. nil for a child of
   /// background (which has nothing to look up): 100,000 contexts made under
   /// background do not all retain the one shared object.
@@ -62,23 +61,37 @@ public final class Context: @unchecked Sendable {
   let valueDestructor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
 
   // Cancel contexts, guarded by `lock`:
+  @exclusivity(unchecked)
   var causeCode: Int32 = 0
+  @exclusivity(unchecked)
   private var childHead: Unmanaged<Context>? = nil
-  public private(set) var childCount = 0
+  @exclusivity(unchecked)
+  package private(set) var childCount = 0
+  @exclusivity(unchecked)
   var timer: TimerRef? = nil
+  @exclusivity(unchecked)
   var afterFuncHead: Unmanaged<AfterFunc>? = nil
+  @exclusivity(unchecked)
   var doneChan: Channel? = nil
 
   // This context as a child, guarded by `registeredWith`'s lock:
+  @exclusivity(unchecked)
   private var registeredWith: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   private var linked = false
+  @exclusivity(unchecked)
   private var siblingPrev: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   private var siblingNext: Unmanaged<Context>? = nil
 
   // Signal contexts (SignalContext.swift), guarded by the signal hub's mutex:
+  @exclusivity(unchecked)
   var watchesSignals = false
+  @exclusivity(unchecked)
   var signalLinked = false
+  @exclusivity(unchecked)
   var signalPrev: Unmanaged<Context>? = nil
+  @exclusivity(unchecked)
   var signalNext: Unmanaged<Context>? = nil
 
   init(
@@ -103,7 +116,6 @@ public final class Context: @unchecked Sendable {
   }
 
   deinit {
-    magic = 0
     if let ancestor = registeredWith {
       ancestor._withUnsafeGuaranteedRef { ancestor in
         ancestor.lock.lock()
@@ -141,6 +153,7 @@ public final class Context: @unchecked Sendable {
     return code == 0 ? nil : WeftError(rawValue: code)
   }
 
+  /// True once canceled or past its deadline.
   public var isDone: Bool { stateCode != 0 }
 
   /// The cause given to cancel(cause:), else the error's code; 0 while live.
@@ -319,7 +332,7 @@ public final class Context: @unchecked Sendable {
   }
 
   /// Number of live children linked under this context (tests).
-  public var liveChildren: Int {
+  package var liveChildren: Int {
     lock.lock()
     defer { lock.unlock() }
     return childCount
@@ -340,24 +353,14 @@ public final class Context: @unchecked Sendable {
   }
 }
 
-/// The Swift runtime's `HeapObject *swift_tryRetain(HeapObject *)` (C calling
-/// convention): retains object and returns it, or returns NULL when the object
-/// is already deiniting. Looked up once through dlsym.
-private let tryRetainFunction: @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? = {
-  guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "swift_tryRetain") else {
-    fatalError("weft: swift_tryRetain not found in the Swift runtime")
-  }
-  return unsafeBitCast(
-    symbol, to: (@convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?).self)
-}()
-
+/// The Swift runtime's `swift_tryRetain`: false when the object is already deiniting.
 @inline(__always)
-func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { tryRetainFunction(object) != nil }
+func swiftTryRetain(_ object: UnsafeMutableRawPointer) -> Bool { swift_tryRetain(object) != nil }
 
 extension UnsafeMutablePointer where Pointee == Parker {
   /// park(deadline:) that a context can also interrupt (claim Parker.canceled).
   /// The context is retained for the duration of the call.
-  public func park(deadline: Int64, context: Context?, reason: StaticString = "") -> Int {
+  package func park(deadline: Int64, context: Context?, reason: StaticString = "") -> Int {
     guard let context, context.canEnd else { return park(deadline: deadline, reason: reason) }
     let held = Unmanaged.passRetained(context)
     defer { held.release() }
@@ -380,7 +383,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
 extension Parker {
   /// The error a non-case claim stands for, with the context's own error for
   /// Parker.canceled (canceled or deadline exceeded).
-  public static func error(forClaim claim: Int, context: Context?) -> WeftError? {
+  package static func error(forClaim claim: Int, context: Context?) -> WeftError? {
     if claim == canceled { return context?.error ?? .canceled }
     return error(forClaim: claim)
   }
@@ -391,6 +394,7 @@ extension Parker {
 extension Context {
   /// Blocks (parks the task, or the thread) until the context is done; returns
   /// its error. .deadlock for a context that can never be done.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func wait() -> WeftError? {
     guard canEnd else { return .deadlock }
     if let error { return error }
@@ -400,7 +404,4 @@ extension Context {
       return Parker.error(forClaim: claim, context: self)
     }
   }
-
-  /// True while the handle's object is allocated (checked by the C layer).
-  public var isLiveHandle: Bool { magic == Context.liveMagic }
 }

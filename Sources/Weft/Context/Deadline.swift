@@ -5,6 +5,7 @@
 /// deadline is never later than its parent's: when the parent's comes first the
 /// child is a plain cancel context reporting the parent's deadline.
 extension Context {
+  /// WithDeadline: a child canceled with .timedOut at `deadline` (monotonic ns).
   public static func withDeadline(_ parent: Context, deadline: Int64) throws(WeftError) -> Context {
     if parent.deadline <= deadline { return withCancel(parent) }
     let context = Context(kind: .cancel, parent: parent, deadline: deadline)

@@ -7,7 +7,7 @@
 /// exactly when the context is done. Value contexts share their source's channel;
 /// contexts that can never be done have none.
 extension Context {
-  public func doneChannel() -> Channel? {
+  package func doneChannel() -> Channel? {
     guard let source = sourceRef else { return nil }
     return source._withUnsafeGuaranteedRef { source in
       source.lock.lock()
@@ -28,12 +28,6 @@ extension Context {
       if done { _ = fresh.close() }
       return fresh
     }
-  }
-
-  /// The done channel as a borrowed pointer (valid while the context is).
-  public func doneChannelHandle() -> UnsafeMutableRawPointer? {
-    guard let channel = doneChannel() else { return nil }
-    return Unmanaged.passUnretained(channel).toOpaque()
   }
 
   func closeDoneChannel(_ channel: Channel) { _ = channel.close() }

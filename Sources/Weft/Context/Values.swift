@@ -3,7 +3,7 @@
 /// root; the nearest binding wins. A value context reports the done state of its
 /// nearest cancelable ancestor (see Context.sourceRef).
 extension Context {
-  public static func withValue(
+  package static func withValue(
     _ parent: Context, key: UnsafeRawPointer, value: UnsafeMutableRawPointer?,
     destructor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)? = nil
   ) -> Context {
@@ -13,7 +13,7 @@ extension Context {
   }
 
   /// The value bound to key here or in an ancestor; nil when absent.
-  public func value(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+  package func value(forKey key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
     var current = Unmanaged.passUnretained(self)
     while true {
       let step: (found: Bool, value: UnsafeMutableRawPointer?, next: Unmanaged<Context>?) =

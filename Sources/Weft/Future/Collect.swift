@@ -15,6 +15,8 @@ final class CollectState: @unchecked Sendable {
   let count: Int
   let valueSize: Int
   let values: UnsafeMutableRawPointer?
+  /// Runs job i with its value slot.
+  let run: (Int, UnsafeMutableRawPointer?) -> Int32
   let codes: UnsafeMutablePointer<Int32>
   let finished: UnsafeMutablePointer<Bool>
   // Guarded by lock:
@@ -23,21 +25,19 @@ final class CollectState: @unchecked Sendable {
   var closed = false
   var waiter: WaiterRef? = nil
 
-  init?(context: Context, fns: [(FutureFn, UnsafeMutableRawPointer?)], valueSize: Int) {
+  init?(context: Context, count: Int, valueSize: Int, run: @escaping (Int, UnsafeMutableRawPointer?) -> Int32) {
     self.context = context
-    count = fns.count
+    self.count = count
+    self.run = run
     self.valueSize = valueSize
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: valueSize)
-    if overflow || bytes > 1 << 30 { return nil }
+    guard let bytes = Sizes.bufferBytes(count, valueSize) else { return nil }
     values = bytes > 0 ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16) : nil
     if let values { memset(values, 0, bytes) }
     codes = .allocate(capacity: max(count, 1))
     finished = .allocate(capacity: max(count, 1))
     finished.initialize(repeating: false, count: max(count, 1))
     jobs = .allocate(capacity: max(count, 1))
-    for (i, (fn, arg)) in fns.enumerated() {
-      (jobs + i).initialize(to: CollectJob(state: nil, index: i, fn: fn, arg: arg))
-    }
+    for i in 0..<count { (jobs + i).initialize(to: CollectJob(state: nil, index: i)) }
   }
 
   deinit {
@@ -69,37 +69,33 @@ final class CollectState: @unchecked Sendable {
 struct CollectJob {
   var state: Unmanaged<CollectState>?
   let index: Int
-  let fn: FutureFn
-  let arg: UnsafeMutableRawPointer?
 }
 
 private let collectEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
   let job = raw!.assumingMemoryBound(to: CollectJob.self)
   let state = job.pointee.state!.takeRetainedValue()
   let i = job.pointee.index
-  let code = job.pointee.fn(
-    OpaquePointer(Unmanaged.passUnretained(state.context).toOpaque()), job.pointee.arg, state.slot(i))
-  state.done(i, code)
+  state.done(i, state.run(i, state.slot(i)))
 }
 
 extension Future {
-  /// Runs every job (at most limit at once; <= 0: no limit) and waits for all or
+  /// Runs jobs 0..<count, each as run(i, its value slot), at most limit at once
+  /// (<= 0: no limit), and waits for all or
   /// for ctx to end. values (count * valueSize bytes) and codes receive each
   /// job's result in input order; a job not done when ctx ends gets ctx's error.
   /// Returns how many succeeded.
-  public static func collect(
-    context: Context, jobs fns: [(FutureFn, UnsafeMutableRawPointer?)], valueSize: Int,
-    values: UnsafeMutableRawPointer?, codes: UnsafeMutablePointer<Int32>, limit: Int
+  package static func collect(
+    context: Context, count n: Int, valueSize: Int, values: UnsafeMutableRawPointer?,
+    codes: UnsafeMutablePointer<Int32>, limit: Int, run: @escaping (Int, UnsafeMutableRawPointer?) -> Int32
   ) -> Result<Int, WeftError> {
-    guard let state = CollectState(context: context, fns: fns, valueSize: valueSize) else {
+    guard let state = CollectState(context: context, count: n, valueSize: valueSize, run: run) else {
       return .failure(.noMemory)
     }
-    let n = fns.count
     var next = 0
-    var spawnError: WeftError? = nil
+    var stopError: WeftError? = nil  // a spawn failed, or shutdown ended the wait
     while true {
       state.lock.lock()
-      if state.completed == n || context.isDone || spawnError != nil {
+      if state.completed == n || context.isDone || stopError != nil {
         state.closed = true
         state.lock.unlock()
         break
@@ -115,26 +111,20 @@ extension Future {
           state.lock.lock()
           state.running -= 1
           state.lock.unlock()
-          spawnError = error
+          stopError = error
         }
         continue
       }
-      // Wait for a job to finish (or ctx to end).
-      ParkerRef.with { parker in
-        parker.prepare()
-        var waiter = Waiter(parker: parker)
-        withUnsafeMutablePointer(to: &waiter) { waiter in
-          state.waiter = waiter
-          state.lock.unlock()
-          _ = parker.park(deadline: noDeadline, context: context, reason: "collect")
-          state.lock.lock()
-          if state.waiter == waiter { state.waiter = nil }
-          state.lock.unlock()
-        }
+      // Wait for a job to finish (or ctx to end, or shutdown).
+      let outcome = ParkerRef.with { parker in
+        parker.waitQueued(
+          lock: state.lock, deadline: noDeadline, context: context, reason: "collect",
+          enqueue: { state.waiter = $0 }, leave: { if state.waiter == $0 { state.waiter = nil } })
       }
+      if let error = outcome.error, !context.isDone { stopError = error }
     }
     // closed: the slots are final; write the user's arrays once each.
-    let fallback = context.error?.code ?? spawnError?.code ?? WeftError.canceled.code
+    let fallback = context.error?.code ?? stopError?.code ?? WeftError.canceled.code
     var succeeded = 0
     for i in 0..<n {
       if state.finished[i] {

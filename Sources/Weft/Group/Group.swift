@@ -9,29 +9,26 @@
 ///
 /// Lock rules: `lock` guards active, limit, firstError and both queues; never
 /// held while spawning, cancelling the context or running user code.
-public typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
-
-public final class Group: @unchecked Sendable {
-  static let liveMagic: UInt32 = 0x5746_4750
-  public private(set) var magic: UInt32 = Group.liveMagic
+package final class Group: @unchecked Sendable {
   let lock = SpinLock()
-  public let context: Context
+  package let context: Context
+  @exclusivity(unchecked)
   private var active = 0
+  @exclusivity(unchecked)
   private var limit = -1
+  @exclusivity(unchecked)
   private var firstError: Int32 = 0
+  @exclusivity(unchecked)
   private var waiters = WaitQueue()
+  @exclusivity(unchecked)
   private var slotWaiters = WaitQueue()
 
-  public init(parent: Context) {
+  package init(parent: Context) {
     context = Context.withCancel(parent)
   }
 
-  deinit { magic = 0 }
-
-  public var isLive: Bool { magic == Group.liveMagic }
-
   /// At most n tasks at once (n < 0: no limit); .busy while tasks run.
-  public func setLimit(_ n: Int) -> WeftError? {
+  package func setLimit(_ n: Int) -> WeftError? {
     lock.lock()
     defer { lock.unlock() }
     if active > 0 { return .busy }
@@ -39,45 +36,36 @@ public final class Group: @unchecked Sendable {
     return nil
   }
 
-  /// Runs fn(ctx, arg) in a new task, first waiting for a slot under the limit.
-  public func go(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+  /// Runs body(ctx) in a new task, first waiting for a slot under the limit;
+  /// body returns 0 or an error code.
+  package func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: true) { return error }
-    return launch(Job(fn: fn, arg: arg, body: nil))
+    return launch(Job(body: body))
   }
 
   /// go() that returns .wouldBlock instead of waiting for a slot.
-  public func tryGo(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+  package func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: false) { return error }
-    return launch(Job(fn: fn, arg: arg, body: nil))
-  }
-
-  /// Swift form: body(ctx) returns 0 or an error code.
-  public func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
-    if let error = takeSlot(wait: true) { return error }
-    return launch(Job(fn: nil, arg: nil, body: body))
-  }
-
-  public func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
-    if let error = takeSlot(wait: false) { return error }
-    return launch(Job(fn: nil, arg: nil, body: body))
+    return launch(Job(body: body))
   }
 
   /// Waits for every task; returns the first non-zero result (0 if none) and
-  /// cancels the group's context.
-  public func wait() -> Int32 {
+  /// cancels the group's context. ESHUTDOWN (and the context canceled with it)
+  /// when shutdown ends the wait while tasks still run: never 0 before they
+  /// all finished.
+  package func wait() -> Int32 {
     lock.lock()
     if active > 0 {
-      ParkerRef.with { parker in
-        parker.prepare()
-        var waiter = Waiter(parker: parker)
-        withUnsafeMutablePointer(to: &waiter) { waiter in
-          waiters.enqueue(waiter)
-          lock.unlock()
-          let claim = parker.park(deadline: noDeadline, reason: "group wait")
-          lock.lock()
-          if claim != 0 { waiters.remove(waiter) }  // shutdown
-        }
+      let outcome = ParkerRef.with { parker in
+        parker.waitQueued(
+          lock: lock, deadline: noDeadline, context: nil, reason: "group wait",
+          enqueue: { waiters.enqueue($0) }, leave: { waiters.remove($0) })
       }
+      if let error = outcome.error {
+        context.cancel(cause: error.code)
+        return error.code
+      }
+      lock.lock()
     }
     let result = firstError
     lock.unlock()
@@ -88,9 +76,7 @@ public final class Group: @unchecked Sendable {
   // MARK: - Internals
 
   struct Job {
-    var fn: GroupFn?
-    var arg: UnsafeMutableRawPointer?
-    var body: ((Context) -> Int32)?
+    var body: (Context) -> Int32
   }
 
   private func takeSlot(wait: Bool) -> WeftError? {
@@ -108,20 +94,12 @@ public final class Group: @unchecked Sendable {
       lock.unlock()
       return .deadlock
     }
+    // Claimed: a finishing task handed us its slot.
     return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { waiter in
-        slotWaiters.enqueue(waiter)
-        lock.unlock()
-        let claim = parker.park(deadline: noDeadline, reason: "group go")
-        if claim == 0 { return nil }  // a finishing task handed us its slot
-        lock.lock()
-        slotWaiters.remove(waiter)
-        lock.unlock()
-        return Parker.error(forClaim: claim)
-      }
-    }
+      parker.waitQueued(
+        lock: lock, deadline: noDeadline, context: nil, reason: "group go",
+        enqueue: { slotWaiters.enqueue($0) }, leave: { slotWaiters.remove($0) })
+    }.error
   }
 
   private func launch(_ job: Job) -> WeftError? {
@@ -161,7 +139,7 @@ public final class Group: @unchecked Sendable {
   }
 
   /// Tasks running or holding a slot (tests).
-  public var running: Int {
+  package var running: Int {
     lock.lock()
     defer { lock.unlock() }
     return active
@@ -179,11 +157,5 @@ private let groupTaskEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = 
   let job = record.pointee.job
   record.deinitialize(count: 1)
   record.deallocate()
-  let result: Int32
-  if let fn = job.fn {
-    result = fn(OpaquePointer(Unmanaged.passUnretained(group.context).toOpaque()), job.arg)
-  } else {
-    result = job.body!(group.context)
-  }
-  group.finished(result)
+  group.finished(job.body(group.context))
 }

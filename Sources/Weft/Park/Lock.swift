@@ -5,24 +5,24 @@ import Synchronization
 /// A short-hold spin lock for the primitives' internal state (Go's runtime
 /// `mutex`). Never park or call out while holding it: holders finish in a few
 /// dozen instructions, so contenders spin, then yield the CPU.
-public struct SpinLock: ~Copyable, @unchecked Sendable {
+package struct SpinLock: ~Copyable, @unchecked Sendable {
   private let word = Atomic<UInt32>(0)
 
-  public init() {}
+  package init() {}
 
   @inline(__always)
-  public func lock() {
+  package func lock() {
     if word.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged { return }
     lockContended()
   }
 
   @inline(__always)
-  public func tryLock() -> Bool {
+  package func tryLock() -> Bool {
     word.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged
   }
 
   @inline(__always)
-  public func unlock() {
+  package func unlock() {
     word.store(0, ordering: .releasing)
   }
 

@@ -2,13 +2,19 @@ import Glibc
 
 /// Runtime settings (weft_config). Zero fields mean "the default".
 public struct RuntimeConfig: Sendable {
+  /// Usable stack bytes of a task unless stackSize says otherwise.
   public static let defaultStackSize = 64 << 10
+  /// How long shutdown waits for tasks (ns) unless shutdownGraceNs says otherwise.
   public static let defaultShutdownGrace: Int64 = 5_000_000_000
 
+  /// Worker threads (0: $WEFT_WORKERS, else one per core).
   public var workers = 0
+  /// Usable stack bytes per task (0: the default).
   public var stackSize = 0
+  /// How long shutdown waits for tasks to finish (0: the default).
   public var shutdownGraceNs: Int64 = 0
 
+  /// Settings for Runtime.start; zeros mean the defaults.
   public init(workers: Int = 0, stackSize: Int = 0, shutdownGraceNs: Int64 = 0) {
     self.workers = workers
     self.stackSize = stackSize

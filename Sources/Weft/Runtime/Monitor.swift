@@ -143,7 +143,7 @@ final class Monitor: @unchecked Sendable {
       globalSeen = false
     }
     // Keep config.workers workers running tasks.
-    while runtime.running.load(ordering: .sequentiallyConsistent) < runtime.config.workers,
+    while runtime.running.load(ordering: .sequentiallyConsistent) < runtime.target,
       !runtime.stopWorkers.load(ordering: .acquiring),
       let spare = runtime.workers.first(where: { !$0.active.load(ordering: .acquiring) })
     {
@@ -215,7 +215,7 @@ final class Monitor: @unchecked Sendable {
       uv_async_send(worker.wakeup)
       return true
     }
-    if runtime.startThread(worker) { return true }
+    if runtime.startThread(worker) == 0 { return true }
     worker.active.store(false, ordering: .sequentiallyConsistent)
     runtime.running.subtract(1, ordering: .sequentiallyConsistent)
     runtime.report("weft: could not start a spare worker thread; a stuck task holds its worker\n")
@@ -226,7 +226,9 @@ final class Monitor: @unchecked Sendable {
   /// worker and joins them until `deadline` (monotonic); a thread still inside a
   /// task then is detached and abandoned (it leaves its loop once its task
   /// switches away).
-  func stopAndJoinWorkers(until deadline: Int64) {
+  /// True when every thread was joined.
+  @discardableResult
+  func stopAndJoinWorkers(until deadline: Int64) -> Bool {
     if !stop.exchange(true, ordering: .acquiringAndReleasing) { pthread_join(thread, nil) }
     let runtime = runtimeRef.takeUnretainedValue()
     let started = runtime.workers.filter { $0.started.load(ordering: .acquiring) }
@@ -234,12 +236,15 @@ final class Monitor: @unchecked Sendable {
     while started.contains(where: { !$0.exited.load(ordering: .acquiring) }) && monotonicNow() < deadline {
       usleep(500)
     }
+    var joined = true
     for worker in started {
       if worker.exited.load(ordering: .acquiring) {
         pthread_join(worker.thread, nil)  // returning now
       } else {
         pthread_detach(worker.thread)
+        joined = false
       }
     }
+    return joined
   }
 }

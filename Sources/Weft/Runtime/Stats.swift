@@ -3,14 +3,23 @@ import Glibc
 /// A snapshot of the runtime's counters (weft_stats). Counters are read without
 /// stopping the workers, so they are individually exact but not a consistent cut.
 public struct RuntimeStats: Sendable {
+  /// Worker threads.
   public var workers = 0
+  /// Tasks spawned and not finished.
   public var tasksLive: UInt64 = 0
+  /// Live tasks parked now.
   public var tasksParked: UInt64 = 0
+  /// Tasks spawned since start.
   public var tasksSpawned: UInt64 = 0
+  /// Tasks finished since start.
   public var tasksFinished: UInt64 = 0
+  /// Task switches since start.
   public var switches: UInt64 = 0
+  /// Tasks taken from another worker's queue.
   public var steals: UInt64 = 0
+  /// Timers armed now.
   public var timersPending: UInt64 = 0
+  /// Runnable tasks queued per worker.
   public var runQueueLengths: [Int] = []
   /// Tasks alive, all parked, no timer pending, nothing queued: only something
   /// outside the runtime (a plain thread, a signal) could still wake them.
@@ -20,7 +29,8 @@ public struct RuntimeStats: Sendable {
   public static func snapshot() -> RuntimeStats? {
     guard let runtime = Runtime.shared else { return nil }
     var stats = RuntimeStats()
-    stats.workers = runtime.config.workers
+    if Runtime.forked { return stats }  // no workers, no tasks in a forked child
+    stats.workers = runtime.target
     var parks: UInt64 = 0
     var unparks = runtime.foreignUnparks.load(ordering: .relaxed)
     stats.tasksSpawned = runtime.foreignSpawned.load(ordering: .relaxed)
@@ -34,7 +44,7 @@ public struct RuntimeStats: Sendable {
       parks &+= worker.parks.load(ordering: .relaxed)
       unparks &+= worker.unparks.load(ordering: .relaxed)
       timers += worker.timersActive.load(ordering: .relaxed)
-      if worker.index < runtime.config.workers {
+      if worker.index < runtime.target {
         stats.runQueueLengths.append(worker.queue.count)
       } else {
         spareQueued += worker.queue.count
@@ -51,7 +61,7 @@ public struct RuntimeStats: Sendable {
 
   /// One line per live task: id, name, state, what it waits on and since when.
   public static func dumpTasks(to fd: Int32) {
-    guard let runtime = Runtime.shared else { return }
+    guard let runtime = Runtime.shared, !Runtime.forked else { return }
     var out = "weft: \(runtime.liveTasks) live tasks\n"
     runtime.forEachLiveTask { task in
       let state: String

@@ -41,16 +41,21 @@ final class Worker: @unchecked Sendable {
   private let recheckTimer: UnsafeMutablePointer<uv_timer_t>
   /// This worker's timers (Time/Timers.swift) and the libuv timer armed for the
   /// earliest of them. Owner-only.
+  @exclusivity(unchecked)
   var timerHeap = TimerHeap()
   let heapTimer: UnsafeMutablePointer<uv_timer_t>
+  @exclusivity(unchecked)
   var heapTimerDeadline = noDeadline
   let queue = LocalRunQueue()
   let sleeping = Atomic<Bool>(false)
+  @exclusivity(unchecked)
   var thread = pthread_t()
 
+  @exclusivity(unchecked)
   var current: TaskRef? = nil
   /// The task to run next (a TaskRef's bits, 0 for none); see pushRunnext.
   let runnextSlot = Atomic<UInt>(0)
+  @exclusivity(unchecked)
   var post = PostSwitch.none
   /// Tasks made runnable by this worker's timers (deadlines that passed): they
   /// run before anything queued, FIFO, so a deadline is served promptly even
@@ -58,6 +63,7 @@ final class Worker: @unchecked Sendable {
   /// the owner, or by the monitor when the owner is stuck.
   let due = RunQueue()
   /// True while this worker runs timer callbacks (see Scheduler.ready).
+  @exclusivity(unchecked)
   var firingTimers = false
   /// Guards `timerHeap` (see Time/Timers.swift); `earliestTimer` is its first
   /// deadline (noDeadline when empty), readable without the lock.
@@ -76,6 +82,7 @@ final class Worker: @unchecked Sendable {
   /// The thread was created (spares start on first use).
   let started = Atomic<Bool>(false)
   /// The thread's kernel id (for the monitor's look at its state), set when it starts.
+  @exclusivity(unchecked)
   var tid: Int32 = 0
   /// The thread left its scheduling loop (shutdown joins it then).
   let exited = Atomic<Bool>(false)
@@ -86,22 +93,36 @@ final class Worker: @unchecked Sendable {
   private func popDue() -> TaskRef? { due.pop() }
 
   /// The task that switched away and whose `post` action is still to be done.
+  @exclusivity(unchecked)
   var previous: TaskRef? = nil
   /// Per victim: its queue's head index (+1) when we last looked, and since when
   /// it has not moved (see steal).
-  private var staleWatch: [(head: UInt64, since: Int64)] = []
+  @exclusivity(unchecked)
+  private var staleWatch: [(head: UInt64, since: Int64)] = Array(
+    repeating: (0, 0), count: Runtime.maxWorkers)
+  /// Per victim: its runnext slot and switch count at our last spin round (see
+  /// stealStaleRunnext). Both tables are allocated once: the stealing path
+  /// allocates nothing.
+  @exclusivity(unchecked)
+  private var seenRunnext: [(UInt, UInt64)] = Array(repeating: (0, 0), count: Runtime.maxWorkers)
   /// How long a queue must sit untouched before another worker takes from it.
   static let staleNs: Int64 = 20_000
   /// Consecutive task-to-task switches since this worker's g0 last ran.
+  @exclusivity(unchecked)
   private var directRun = 0
+  @exclusivity(unchecked)
   private var tick: UInt32 = 0
+  @exclusivity(unchecked)
   private var random: UInt64
 
+  @exclusivity(unchecked)
   var stackCache: [Stack] = []
+  @exclusivity(unchecked)
   var recordCache: [TaskRef] = []
   static let cacheLimit = 256
 
   let timerOpsLock = SpinLock()
+  @exclusivity(unchecked)
   var timerOps: [TimerOp] = []
   let timerOpsPending = Atomic<Bool>(false)
 
@@ -164,14 +185,13 @@ final class Worker: @unchecked Sendable {
   /// Takes a victim's runnext task only if it sat there across one of our spin
   /// rounds while the victim ran the same task (its switch count unchanged):
   /// a busy ping-pong pair keeps its hand-offs on its own worker.
-  private func stealStaleRunnext(_ seen: inout [(UInt, UInt64)]) -> TaskRef? {
-    let workers = runtime.workers
-    if seen.count != workers.count { seen = Array(repeating: (0, 0), count: workers.count) }
-    for (i, victim) in workers.enumerated() where victim !== self {
+  private func stealStaleRunnext() -> TaskRef? {
+    for victim in runtime.workers where victim !== self {
+      let i = victim.index
       let slot = victim.runnextSlot.load(ordering: .acquiring)
       let switches = victim.switches.load(ordering: .relaxed)
-      defer { seen[i] = (slot, switches) }
-      guard slot != 0, seen[i] == (slot, switches) else { continue }
+      defer { seenRunnext[i] = (slot, switches) }
+      guard slot != 0, seenRunnext[i] == (slot, switches) else { continue }
       if victim.runnextSlot.compareExchange(expected: slot, desired: 0, ordering: .acquiringAndReleasing)
         .exchanged
       {
@@ -220,7 +240,7 @@ final class Worker: @unchecked Sendable {
     withRuntime { runtime in
       let queued = runtime.globalQueue.count.load(ordering: .relaxed)
       if queued == 0 { return nil }
-      let share = min(queued / runtime.config.workers + 1, Int(LocalRunQueue.capacity) / 2)
+      let share = min(queued / runtime.target + 1, Int(LocalRunQueue.capacity) / 2)
       guard let (first, rest, _) = runtime.globalQueue.popBatch(max: share) else { return nil }
       var next = rest
       while let task = next {
@@ -245,7 +265,6 @@ final class Worker: @unchecked Sendable {
       // for 20 µs: a busy hand-off chain keeps popping its own queue and stays
       // on one CPU, while a worker stuck in a long task, or a spawner running
       // ahead of its queue, gets help.
-      if staleWatch.count != n { staleWatch = Array(repeating: (0, 0), count: n) }
       let head = UInt64(victim.queue.headIndex) + 1
       let now = monotonicNow()
       if staleWatch[victim.index].head != head {
@@ -271,6 +290,7 @@ final class Worker: @unchecked Sendable {
   // MARK: - The scheduling loop
 
   func run() {
+    runtime.waitLaunched()
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
     tid = Monitor.currentThreadId()
     cweft_overflow_thread_init()
@@ -298,6 +318,7 @@ final class Worker: @unchecked Sendable {
       }
       idle()
     }
+    cweft_overflow_thread_exit()
     cweft_tls_set(nil)
     exited.store(true, ordering: .releasing)
   }
@@ -307,12 +328,12 @@ final class Worker: @unchecked Sendable {
   private func spinForWork() -> TaskRef? {
     runtime.spinning.add(1, ordering: .sequentiallyConsistent)
     defer { runtime.spinning.subtract(1, ordering: .sequentiallyConsistent) }
-    let until = monotonicNow() + Runtime.spinNs
+    let until = deadline(after: Runtime.spinNs)
     var rounds = 0
-    var seen: [(UInt, UInt64)] = []
+    for i in seenRunnext.indices { seenRunnext[i] = (0, 0) }
     while true {
       if let task = findRunnable() { return task }
-      if rounds % 2 == 1, let task = stealStaleRunnext(&seen) { return task }
+      if rounds % 2 == 1, let task = stealStaleRunnext() { return task }
       if timerOpsPending.load(ordering: .relaxed) { return nil }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
@@ -332,10 +353,13 @@ final class Worker: @unchecked Sendable {
       // A task waiting in another worker's run-next slot (or alone in its queue)
       // is only taken once it went stale: come back to look in a millisecond
       // rather than never (there is no preemption of the task holding that worker).
-      let recheck = runtime.workers.contains { $0 !== self && ($0.hasRunnext || !$0.queue.isEmpty) }
+      // Tasks waiting for a stack: retry mapping one every millisecond.
+      let starved = runtime.starvedCount.load(ordering: .relaxed) > 0
+      let recheck = starved || runtime.workers.contains { $0 !== self && ($0.hasRunnext || !$0.queue.isEmpty) }
       if recheck { uv_timer_start(recheckTimer, { _ in }, 1, 0) }
       uv_run(loop, UV_RUN_ONCE)
       if recheck { uv_timer_stop(recheckTimer) }
+      if starved, let task = runtime.takeStarved() { pushLocal(task) }
     }
     if sleeping.exchange(false, ordering: .sequentiallyConsistent) {
       runtime.sleepers.subtract(1, ordering: .sequentiallyConsistent)
@@ -363,19 +387,18 @@ final class Worker: @unchecked Sendable {
   }
 
   /// Makes task the current one (giving it a stack on its first run); false when
-  /// no stack can be had: the task is dropped with a message.
+  /// no stack can be had: the task waits in the runtime's starved list until a
+  /// stack is freed (recycle) or a retry maps one (idle).
   @inline(__always)
   private func enter(_ task: TaskRef) -> Bool {
     if task.pointee.stack == nil, !attachStack(task) {
-      runtime.report("weft: out of memory for a task stack; task \(task.pointee.id) dropped\n")
-      recycle(task)
+      withRuntime { $0.starve(task) }
       return false
     }
     current = task
     Worker.bump(switches)
     let stack = task.pointee.stack!
-    cweft_overflow_set_running(
-      stack.bottom - StackPool.pageSize, stack.bottom + 256, task.pointee.id, task.pointee.name)
+    cweft_overflow_set_running(stack.guardLow, stack.bottom, task.pointee.id, task.pointee.name)
     return true
   }
 
@@ -456,6 +479,8 @@ final class Worker: @unchecked Sendable {
   private func recycle(_ task: TaskRef) {
     task.pointee.live.store(false, ordering: .releasing)
     Worker.bump(finished)
+    // A stack is about to be free: a task waiting for one can have it.
+    if task.pointee.stack != nil, let starved = withRuntime({ $0.takeStarved() }) { pushLocal(starved) }
     if let stack = task.pointee.stack {
       task.pointee.stack = nil
       if stack.size >= runtime.config.stackSize,

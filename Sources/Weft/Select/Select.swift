@@ -1,20 +1,21 @@
+import Glibc
 import Synchronization
 
-/// One case of a select, laid out exactly like the header's `weft_case` (the
-/// @c layer rebinds the caller's array in place and checks the layout once).
-public struct SelectCase {
-  public static let receive: Int32 = 1
-  public static let send: Int32 = 2
+/// One case of a select (the @c layer copies the caller's weft_case array into
+/// these, naming channel objects instead of handles).
+package struct SelectCase {
+  package static let receive: Int32 = 1
+  package static let send: Int32 = 2
 
   /// An `Unmanaged<Channel>` as an opaque pointer; nil: never ready.
-  public var channel: UnsafeMutableRawPointer?
-  public var op: Int32
+  package var channel: UnsafeMutableRawPointer?
+  package var op: Int32
   /// Send: the value; receive: where it goes (nil discards).
-  public var elem: UnsafeMutableRawPointer?
+  package var elem: UnsafeMutableRawPointer?
   /// Out, for the case that fired: 0 or WEFT_ECLOSED.
-  public var result: Int32
+  package var result: Int32
 
-  public init(channel: Channel?, op: Int32, elem: UnsafeMutableRawPointer?) {
+  package init(channel: Channel?, op: Int32, elem: UnsafeMutableRawPointer?) {
     self.channel = channel.map { Unmanaged.passUnretained($0).toOpaque() }
     self.op = op
     self.elem = elem
@@ -29,6 +30,9 @@ public struct SelectCase {
 ///    its channels (each distinct channel once, in ascending address order, so
 ///    two selects never deadlock) and performs the first ready case in a random
 ///    permutation (Fisher-Yates, so each ready case is equally likely).
+///  - A blocked select queues its waiters in lock order, which keeps the random
+///    poll order among cases on the same channel: of two sends (or receives) on
+///    one channel, either is equally likely to be the one a peer completes.
 ///  - Otherwise it publishes one Waiter per case (caseIndex = the case's index,
 ///    owner = its channel), all pointing to ONE Parker, still under all the
 ///    locks, then unlocks and parks. A peer that claims the Parker for case i
@@ -40,13 +44,14 @@ public struct SelectCase {
 ///    fires, and a select never meets itself (it polls before it publishes).
 ///  - While parked, the select holds a reference to each channel.
 ///
-/// No heap allocation for up to 8 cases (orders and waiters live on the stack).
-public enum Select {
+/// No heap allocation for up to 8 cases (orders and waiters live on the stack);
+/// more use malloc (WEFT_ENOMEM when it fails).
+package enum Select {
   /// Returns the index of the case that fired (its `result` is 0 or ECLOSED), or
   /// a negative WeftError code: EAGAIN (nonBlocking, nothing ready), ETIMEDOUT,
   /// ECANCELED, ESHUTDOWN, EDEADLK (nothing could ever fire), EINVAL (bad op,
   /// missing send value).
-  public static func select(
+  package static func select(
     _ cases: UnsafeMutablePointer<SelectCase>, count n: Int, nonBlocking: Bool = false,
     deadline: Int64 = noDeadline, context: Context? = nil
   ) -> Int {
@@ -63,6 +68,21 @@ public enum Select {
       active += 1
     }
     if active == 0 { return waitWithoutCases(nonBlocking: nonBlocking, deadline: deadline, context: context) }
+    if active > stackCases {
+      // Off the stack: a task's stack has a fixed guard (see StackPool), so the
+      // runtime never puts scratch of unbounded size on it.
+      let orders = malloc(2 * active * MemoryLayout<Int>.stride)
+      let waiters = malloc(active * MemoryLayout<Waiter>.stride)
+      defer {
+        free(orders)
+        free(waiters)
+      }
+      guard let orders, let waiters else { return Int(WeftError.noMemory.code) }
+      let o = orders.assumingMemoryBound(to: Int.self)
+      return run(
+        cases, n, active, poll: o, lockOrder: o + active, waiters: waiters.assumingMemoryBound(to: Waiter.self),
+        nonBlocking: nonBlocking, deadline: deadline, context: context)
+    }
     return withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * active) { orders in
       withUnsafeTemporaryAllocation(of: Waiter.self, capacity: active) { waiters in
         run(
@@ -72,8 +92,11 @@ public enum Select {
     }
   }
 
+  /// Cases whose scratch (orders and waiters, under 1 KiB) lives on the stack.
+  static let stackCases = 8
+
   /// A select with no usable case: only the deadline or the context can end it.
-  public static func waitWithoutCases(nonBlocking: Bool, deadline: Int64, context: Context?) -> Int {
+  package static func waitWithoutCases(nonBlocking: Bool, deadline: Int64, context: Context?) -> Int {
     if nonBlocking { return Int(WeftError.wouldBlock.code) }
     if deadline == noDeadline, context == nil { return Int(WeftError.deadlock.code) }
     return ParkerRef.with { parker in
@@ -94,7 +117,10 @@ public enum Select {
     waiters: UnsafeMutablePointer<Waiter>, nonBlocking: Bool, deadline: Int64, context: Context?
   ) -> Int {
     // Poll order: a uniform random permutation of the active cases (inside-out
-    // Fisher-Yates). Lock order: the same cases sorted by channel address.
+    // Fisher-Yates). Lock order: the poll order stably sorted by channel address,
+    // so cases on one channel keep their random relative order — the order their
+    // waiters are queued in when the select blocks (Go's lockorder), and so
+    // which of two such cases a peer arriving later completes.
     var random = Select.seed()
     var k = 0
     for i in 0..<n where cases[i].channel != nil {
@@ -104,15 +130,17 @@ public enum Select {
       let j = Int((UInt64(UInt32(truncatingIfNeeded: random >> 16)) &* UInt64(k + 1)) >> 32)
       poll[k] = poll[j]
       poll[j] = i
-      // insertion into the lock order
+      k += 1
+    }
+    for p in 0..<m {
+      let i = poll[p]
       let address = UInt(bitPattern: cases[i].channel)
-      var slot = k
+      var slot = p
       while slot > 0, UInt(bitPattern: cases[lockOrder[slot - 1]].channel) > address {
         lockOrder[slot] = lockOrder[slot - 1]
         slot -= 1
       }
       lockOrder[slot] = i
-      k += 1
     }
     let expired = deadline != noDeadline && deadline <= monotonicNow()
 

@@ -15,19 +15,18 @@ import Synchronization
 /// Lock rules: `queueLock` guards `queue`; the mutex is never locked or
 /// unlocked under `queueLock`; wakes happen under it (they never block).
 public final class Cond: @unchecked Sendable {
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.cond
   /// The mutex wait releases and re-acquires (kept alive by this reference).
   public let mutex: Mutex
   let queueLock = SpinLock()
   /// Waiters, FIFO.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// A condition variable used with `mutex` (held around wait).
   public init(mutex: Mutex) {
     self.mutex = mutex
   }
 
-  deinit { tag = 0 }
 
   /// Waits for signal/broadcast with the mutex released. .notOwner when the mutex
   /// is not locked (nothing happens then). .timedOut / .canceled / .shutdown
@@ -35,40 +34,18 @@ public final class Cond: @unchecked Sendable {
   /// .notOwner (and .shutdown if re-locking had to wait during shutdown).
   public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     if !mutex.isLocked { return .notOwner }
-    return ParkerRef.with { parker in
-      parker.prepare()
-      var waiter = Waiter(parker: parker)
-      return withUnsafeMutablePointer(to: &waiter) { w in
-        queueLock.lock()
-        queue.enqueue(w)
-        queueLock.unlock()
-        if mutex.unlock() != nil {
-          // Unlocked by someone else in between: misuse; take it back out.
-          queueLock.lock()
-          queue.remove(w)
-          queueLock.unlock()
-          if parker.tryClaim(Parker.canceled) {
-            parker.unprepare()
-          } else {
-            _ = parker.park(reason: "cond wait")  // a signal claimed us: take its wake
-          }
-          return .notOwner
-        }
-        var error: WeftError? = nil
-        // An already-done context claims at once (park does not block then).
-        let claim = parker.park(deadline: deadline, context: context, reason: "cond wait")
-        if claim != w.pointee.caseIndex {
-          error = Parker.error(forClaim: claim, context: context) ?? .canceled
-        }
-        if error != nil {
-          queueLock.lock()
-          queue.remove(w)
-          queueLock.unlock()
-        }
-        if let relock = mutex.lock() { return relock }
-        return error
-      }
+    queueLock.lock()
+    // An already-done context claims at once (park does not block then).
+    let outcome = ParkerRef.with { parker in
+      parker.waitQueued(
+        lock: queueLock, deadline: deadline, context: context, reason: "cond wait",
+        enqueue: { queue.enqueue($0) }, leave: { queue.remove($0) },
+        // Unlocked by someone else in between: misuse.
+        beforePark: { mutex.unlock() != nil ? .notOwner : nil })
     }
+    if case .failed(.notOwner) = outcome { return .notOwner }
+    if let relock = mutex.lock() { return relock }
+    return outcome.error
   }
 
   /// Wakes the longest waiter, if any.

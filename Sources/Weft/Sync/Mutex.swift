@@ -46,25 +46,25 @@ public final class Mutex: @unchecked Sendable {
   static let spinRounds = 4
   static let spinPause = 30
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.mutex
   /// The lock word; see the type's comment.
   @usableFromInline let state = Atomic<UInt32>(0)
   /// Guards `queue` and the `parked`/`woken` bits.
   let queueLock = SpinLock()
   /// Parked lockers, FIFO (a re-queued woken waiter goes first). `amount` holds
   /// the waiter's first park time (monotonicNow).
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// An unlocked mutex.
   public init() {}
 
-  deinit { tag = 0 }
 
   /// True while held (a racy snapshot; Cond uses it to reject misuse).
   public var isLocked: Bool { state.load(ordering: .relaxed) & Mutex.locked != 0 }
 
   /// Locks, parking (task) or blocking (thread) while held elsewhere.
   /// nil, or .shutdown when it had to wait during weft_shutdown.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   @inlinable @inline(__always)
   public func lock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
@@ -76,6 +76,7 @@ public final class Mutex: @unchecked Sendable {
   /// Lock with a deadline and/or a context: .timedOut, .canceled (or the
   /// context's error) when it ends first. A free lock is taken even past the
   /// deadline (POSIX timedlock); a context already done fails at once.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   @inline(__always)
   public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }

@@ -20,19 +20,20 @@ public final class Once: @unchecked Sendable {
   static let running: UInt32 = 1
   static let done: UInt32 = 2
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.once
   let state = Atomic<UInt32>(Once.notStarted)
   let queueLock = SpinLock()
   /// Callers waiting for the running call.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
   /// The task record or pthread_t of the caller running fn (while running).
+  @exclusivity(unchecked)
   var runner: UInt = 0
 
+  /// A Once that has not run.
   public init() {}
 
-  deinit { tag = 0 }
 
+  /// True once a run completed.
   public var isDone: Bool { state.load(ordering: .acquiring) == Once.done }
 
   static func callerIdentity() -> UInt {

@@ -42,17 +42,17 @@ public final class RWMutex: @unchecked Sendable {
   static let readerWaiting: UInt64 = 1 << 34
   static let maxReaders: UInt64 = 0x7FFF_FFFF
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.rwMutex
   let state = Atomic<UInt64>(0)
   let queueLock = SpinLock()
   /// Queued readers and writers, FIFO each.
+  @exclusivity(unchecked)
   var readers = WaitQueue()
+  @exclusivity(unchecked)
   var writers = WaitQueue()
 
+  /// An unlocked reader/writer mutex.
   public init() {}
 
-  deinit { tag = 0 }
 
   // MARK: - Readers
 
@@ -71,6 +71,7 @@ public final class RWMutex: @unchecked Sendable {
     return rlockSlow(deadline: deadline, context: context)
   }
 
+  /// Takes a read lock if no writer holds or waits for the lock; never waits.
   @inline(__always)
   public func tryRLock() -> Bool {
     var s = state.load(ordering: .relaxed)

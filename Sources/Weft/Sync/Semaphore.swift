@@ -18,14 +18,14 @@ import Synchronization
 ///
 /// Lock rules: `lock` guards `current` and `queue`; wakes happen under it.
 public final class Semaphore: @unchecked Sendable {
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.semaphore
   /// Units in all (> 0).
   public let size: Int64
   let lock = SpinLock()
   /// Units held; guarded by `lock`.
+  @exclusivity(unchecked)
   var current: Int64 = 0
   /// Waiters, FIFO; `amount` = units wanted.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
   /// nil for a capacity <= 0.
@@ -34,7 +34,6 @@ public final class Semaphore: @unchecked Sendable {
     size = capacity
   }
 
-  deinit { tag = 0 }
 
   /// Units held now (a snapshot).
   public var held: Int64 {
@@ -46,6 +45,7 @@ public final class Semaphore: @unchecked Sendable {
   /// Takes n units, waiting FIFO. .invalid for n < 0 or n > size (at once);
   /// .timedOut / .canceled / .shutdown when the wait ends first (nothing taken).
   /// A done context fails at once even if the units are free (x/sync).
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func acquire(_ n: Int64, deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     guard n >= 0, n <= size else { return .invalid }
     if let context, let error = context.error { return error }

@@ -26,18 +26,17 @@ import Synchronization
 /// zero while waiters are counted. Wakes happen under `queueLock` (they never
 /// block), so a drained waiter's stack stays valid until its wake.
 public final class WaitGroup: @unchecked Sendable {
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.waitGroup
   /// counter << 32 | waiters; see the type's comment.
   let state = Atomic<UInt64>(0)
   /// Guards `queue` and the waiter half of `state`.
   let queueLock = SpinLock()
   /// Parked waiters of the current generation.
+  @exclusivity(unchecked)
   var queue = WaitQueue()
 
+  /// A WaitGroup with a zero counter.
   public init() {}
 
-  deinit { tag = 0 }
 
   @inline(__always)
   static func counter(_ s: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: s >> 32)) }
@@ -66,6 +65,7 @@ public final class WaitGroup: @unchecked Sendable {
     }
   }
 
+  /// add(-1): .outOfRange when the counter is already zero.
   @inline(__always)
   public func done() -> WeftError? { add(-1) }
 
@@ -100,6 +100,7 @@ public final class WaitGroup: @unchecked Sendable {
   /// Waits until the counter is zero. .timedOut / .canceled (the context's error)
   /// / .shutdown when the wait ends first. A zero counter returns at once, even
   /// with a done context.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     if WaitGroup.counter(state.load(ordering: .acquiring)) == 0 { return nil }
     if let context, let error = context.error { return error }
@@ -137,7 +138,7 @@ public final class WaitGroup: @unchecked Sendable {
 
   /// add(1), then spawns fn(arg) in a task that calls done() when fn returns
   /// (Go 1.25's wg.Go). The task keeps the WaitGroup alive until its done().
-  public func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
+  package func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
     -> WeftError?
   {
     if let error = add(1) { return error }

@@ -21,10 +21,12 @@ public enum Scheduler {
   }
 
   @inline(__always)
-  public static func currentTask() -> TaskRef? { withCurrentWorker { $0.current } ?? nil }
+  package static func currentTask() -> TaskRef? { withCurrentWorker { $0.current } ?? nil }
 
+  /// True when called on a Weft task (not a plain thread).
   public static var inTask: Bool { currentTask() != nil }
 
+  /// The running task's id (as in dumps), 0 on a plain thread.
   public static var currentTaskId: UInt64 { currentTask()?.pointee.id ?? 0 }
 
   /// Switches to the worker; the task's state must already be `parking`.
@@ -39,9 +41,39 @@ public enum Scheduler {
       task.pointee.waitReason = nil
       return
     }
-    _ = withCurrentWorker { $0.switchAway(from: task, .park) }
-    _ = withCurrentWorker { $0.finishSwitch() }  // maybe on another worker now
+    switchAway(task, .park)
     task.pointee.waitReason = nil
+  }
+
+  /// Parks or yields the running task and comes back here once it runs again,
+  /// maybe on another worker.
+  @inline(__always)
+  private static func switchAway(_ task: TaskRef, _ action: Worker.PostSwitch) {
+    switchedOut(task)
+    _ = withCurrentWorker { $0.switchAway(from: task, action) }
+    _ = withCurrentWorker { $0.finishSwitch() }
+    switchedIn(task)
+  }
+
+  /// Dynamic exclusivity: the Swift runtime keeps the open accesses (`modify`
+  /// of a class property, a global, an escaping closure's capture) in a
+  /// per-thread list whose records live on the task's stack. A task takes its
+  /// own off the thread before every switch and puts them back on the thread it
+  /// resumes on, as Swift Concurrency does for its tasks: an access held across a
+  /// park ends where it is, overlapping accesses within the task are still
+  /// caught, and clients need no -enforce-exclusivity flag.
+  @inline(__always)
+  static func switchedOut(_ task: TaskRef) {
+    withUnsafeMutableBytes(of: &task.pointee.accesses) {
+      swift_task_exitThreadLocalContext($0.baseAddress!.assumingMemoryBound(to: CChar.self))
+    }
+  }
+
+  @inline(__always)
+  static func switchedIn(_ task: TaskRef) {
+    withUnsafeMutableBytes(of: &task.pointee.accesses) {
+      swift_task_enterThreadLocalContext($0.baseAddress!.assumingMemoryBound(to: CChar.self))
+    }
   }
 
   /// Makes a parked (or parking) task runnable again. Only a parker's claimer
@@ -88,8 +120,7 @@ public enum Scheduler {
       sched_yield()
       return
     }
-    _ = withCurrentWorker { $0.switchAway(from: task, .yield) }
-    _ = withCurrentWorker { $0.finishSwitch() }
+    switchAway(task, .yield)
   }
 
   /// Yields if the monitor asked this worker's task to (it ran for 8 ms without
@@ -113,11 +144,13 @@ public enum Scheduler {
 
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
+    if let task = currentTask() { switchedOut(task) }
     _ = withCurrentWorker { $0.switchAway(from: $0.current!, .exit) }
     fatalError("weft: a finished task was resumed")
   }
 
   /// Sleeps until the deadline, parking the task or blocking the thread.
+  @available(*, noasync, message: "blocks the thread: use the async form in async code")
   public static func sleep(until deadline: Int64) -> WeftError? {
     if deadline <= monotonicNow() { return nil }
     return ParkerRef.with { parker in

@@ -1,15 +1,28 @@
+import CWeftCoro
 import Glibc
 import Synchronization
 
 /// Task stacks: fixed-size virtual regions carved from large mappings, committed
 /// lazily by the kernel, guarded, and pooled for reuse.
 ///
-/// Why carve: one mmap per stack plus an mprotect'ed guard page costs two kernel
+/// Layout of a slot (a power of two, 128 KiB and up): a 64 KiB guard region at
+/// its base, then the usable stack (the slot minus the guard; 64 KiB for the
+/// default). The guard is larger than any frame the runtime itself builds on a
+/// task stack (its variable-size scratch is capped at 1 KiB, see Select), and
+/// larger than realistic user frames, so a frame that first touches its lowest
+/// bytes lands in the guard, not in the stack below. Larger frames need
+/// `-fstack-clash-protection` in the user's code (README).
+///
+/// Why carve: one mmap per stack plus an mprotect'ed guard costs two kernel
 /// mappings per task, and vm.max_map_count (65530) ends that at ~32k tasks.
-/// MADV_GUARD_INSTALL (Linux 6.13+) guards a page without splitting the mapping;
-/// without it, mprotect guards are used while the mapping budget lasts, and the
-/// canary at the stack's lowest word (checked on every switch) is the last line,
-/// written only on stacks without a guard page: it costs a resident page a stack.
+/// MADV_GUARD_INSTALL (Linux 6.13+) guards pages without splitting the mapping
+/// and without memory; without it, mprotect guards are used while the mapping
+/// budget lasts, and the canary at the stack's lowest word (checked on every
+/// switch) is the last line, written only on stacks without a guard: it costs a
+/// resident page a stack.
+///
+/// Allocation: the free lists are intrusive (a node at the top of each free
+/// stack), so giving a stack back never allocates; a failed mapping is nil.
 ///
 /// Lock rules: `lock` guards the free lists and the chunk cursor; a stack is owned
 /// by exactly one task (or the free list) at a time.
@@ -17,7 +30,7 @@ struct Stack {
   var bottom: UnsafeMutableRawPointer  // lowest usable byte (the canary lives here)
   private var sizeBytes: UInt32
   private var sizeClass: UInt8
-  var guarded: Bool  // a guard page sits below bottom; no canary
+  var guarded: Bool  // a guard region sits below bottom; no canary
 
   init(bottom: UnsafeMutableRawPointer, guarded: Bool, size: Int, classIndex: Int) {
     self.bottom = bottom
@@ -28,12 +41,23 @@ struct Stack {
 
   var size: Int { Int(sizeBytes) }  // usable bytes (at most 64 MiB)
   var classIndex: Int { Int(sizeClass) }
+  /// The guard region below the stack (empty when unguarded).
+  var guardLow: UnsafeMutableRawPointer { bottom - StackPool.guardBytes }
+}
+
+/// A free stack's list node, kept at the top of the stack itself.
+private struct FreeNode {
+  var stack: Stack
+  var next: UnsafeMutablePointer<FreeNode>?
 }
 
 final class StackPool: @unchecked Sendable {
   static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+  static let guardBytes = 64 << 10
   static let minSize = 16 << 10
   static let maxSize = 64 << 20
+  private static let minSlot = 128 << 10
+  private static let classes = 11  // 128 KiB .. 128 MiB slots
   static let canary: UInt64 = 0x5745_4654_5354_4b21  // "WEFTSTK!"
   private static let madvGuardInstall: Int32 = 102
   private static let chunkBytes = 32 << 20
@@ -41,31 +65,43 @@ final class StackPool: @unchecked Sendable {
   private static let mprotectGuardBudget = 20_000
 
   private let lock = SpinLock()
-  private var free: [[Stack]] = Array(repeating: [], count: 16)
+  private let free = UnsafeMutablePointer<UnsafeMutablePointer<FreeNode>?>.allocate(
+    capacity: StackPool.classes)
   private var chunkCursor: UnsafeMutableRawPointer? = nil
   private var chunkLeft = 0
+  /// Every mapping made, for releaseAll (malloc'ed; when it cannot grow, the
+  /// mapping is simply not returned at shutdown).
+  private var regions: UnsafeMutablePointer<(base: UnsafeMutableRawPointer, bytes: Int)>? = nil
+  private var regionCount = 0
+  private var regionCapacity = 0
   private var guardInstallWorks = true
   private var mprotectGuards = 0
 
-  /// Size class: power of two from 16 KiB (slot size including its guard page).
+  init() { free.initialize(repeating: nil, count: StackPool.classes) }
+
+  /// Size class: the smallest power-of-two slot from 128 KiB holding the guard
+  /// and size usable bytes.
   static func classIndex(forUsable size: Int) -> Int {
-    var slot = minSize
+    var slot = minSlot
     var index = 0
-    while slot - pageSize < size {
+    while slot - guardBytes < size {
       slot <<= 1
       index += 1
     }
     return index
   }
 
-  static func slotSize(_ classIndex: Int) -> Int { minSize << classIndex }
+  static func slotSize(_ classIndex: Int) -> Int { minSlot << classIndex }
 
+  /// A stack with at least size usable bytes; nil when no memory or address
+  /// space is left.
   func take(usable size: Int) -> Stack? {
     let index = StackPool.classIndex(forUsable: size)
     lock.lock()
-    if let stack = free[index].popLast() {
+    if let node = free[index] {
+      free[index] = node.pointee.next
       lock.unlock()
-      return stack
+      return node.pointee.stack
     }
     let stack = carve(index)
     lock.unlock()
@@ -73,8 +109,12 @@ final class StackPool: @unchecked Sendable {
   }
 
   func give(_ stack: Stack) {
+    let raw = stack.bottom + stack.size - 64
+    cweft_memory_unpoison(raw, 64)
+    let node = raw.assumingMemoryBound(to: FreeNode.self)
     lock.lock()
-    free[stack.classIndex].append(stack)
+    node.initialize(to: FreeNode(stack: stack, next: free[stack.classIndex]))
+    free[stack.classIndex] = node
     lock.unlock()
   }
 
@@ -83,11 +123,11 @@ final class StackPool: @unchecked Sendable {
     let slot = StackPool.slotSize(index)
     let base: UnsafeMutableRawPointer
     if slot >= StackPool.chunkBytes / 4 {
-      guard let mem = StackPool.map(slot) else { return nil }
+      guard let mem = map(slot) else { return nil }
       base = mem
     } else {
       if chunkLeft < slot {
-        guard let mem = StackPool.map(StackPool.chunkBytes) else { return nil }
+        guard let mem = map(StackPool.chunkBytes) else { return nil }
         chunkCursor = mem
         chunkLeft = StackPool.chunkBytes
       }
@@ -96,20 +136,20 @@ final class StackPool: @unchecked Sendable {
       chunkLeft -= slot
     }
     let guarded = installGuard(base)
-    let bottom = base + StackPool.pageSize
+    let bottom = base + StackPool.guardBytes
     if !guarded { bottom.storeBytes(of: StackPool.canary, as: UInt64.self) }
-    return Stack(bottom: bottom, guarded: guarded, size: slot - StackPool.pageSize, classIndex: index)
+    return Stack(bottom: bottom, guarded: guarded, size: slot - StackPool.guardBytes, classIndex: index)
   }
 
-  /// True if the page now faults on access.
-  private func installGuard(_ page: UnsafeMutableRawPointer) -> Bool {
-    let pageSize = StackPool.pageSize
+  /// True if the guard region now faults on access.
+  private func installGuard(_ region: UnsafeMutableRawPointer) -> Bool {
+    let bytes = StackPool.guardBytes
     if guardInstallWorks {
-      if madvise(page, pageSize, StackPool.madvGuardInstall) == 0 { return true }
+      if madvise(region, bytes, StackPool.madvGuardInstall) == 0 { return true }
       guardInstallWorks = false
     }
     if mprotectGuards < StackPool.mprotectGuardBudget,
-      mprotect(page, pageSize, PROT_NONE) == 0
+      mprotect(region, bytes, PROT_NONE) == 0
     {
       mprotectGuards += 1
       return true
@@ -117,10 +157,35 @@ final class StackPool: @unchecked Sendable {
     return false
   }
 
-  private static func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
+  /// Caller holds `lock`.
+  private func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
     let mem = mmap(
       nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-    if mem == MAP_FAILED { return nil }
+    guard let mem, mem != MAP_FAILED else { return nil }
+    if regionCount == regionCapacity {
+      let capacity = max(64, regionCapacity * 2)
+      if let grown = realloc(regions, capacity * MemoryLayout<(UnsafeMutableRawPointer, Int)>.stride) {
+        regions = grown.assumingMemoryBound(to: (base: UnsafeMutableRawPointer, bytes: Int).self)
+        regionCapacity = capacity
+      }
+    }
+    if regionCount < regionCapacity {
+      regions![regionCount] = (mem, bytes)
+      regionCount += 1
+    }
     return mem
+  }
+
+  /// weft_shutdown, once no task can run again: unmaps every stack (the free
+  /// lists and the carving cursor start over).
+  func releaseAll() {
+    lock.lock()
+    for i in 0..<regionCount { munmap(regions![i].base, regions![i].bytes) }
+    regionCount = 0
+    for i in 0..<StackPool.classes { free[i] = nil }
+    chunkCursor = nil
+    chunkLeft = 0
+    mprotectGuards = 0
+    lock.unlock()
   }
 }

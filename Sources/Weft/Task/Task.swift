@@ -13,9 +13,9 @@ import Synchronization
 /// State machine of `state` (the park/unpark handshake, see Parker):
 ///   running --park()--> parking --(g0 after the switch)--> parked --unpark--> running
 ///                         \--unpark before the switch finished--> notified --g0--> running
-public typealias TaskRef = UnsafeMutablePointer<TaskRecord>
+package typealias TaskRef = UnsafeMutablePointer<TaskRecord>
 
-public struct TaskRecord: ~Copyable {
+package struct TaskRecord: ~Copyable {
   static let running: UInt8 = 0
   static let parking: UInt8 = 1
   static let parked: UInt8 = 2
@@ -36,10 +36,14 @@ public struct TaskRecord: ~Copyable {
   var next: TaskRef? = nil
   /// The task's name (a private copy, up to 31 bytes), nil when unnamed.
   var name: UnsafeMutablePointer<CChar>? = nil
-  /// The Parker of the call the task is parked in (on its stack), else nil.
-  var parker: UnsafeMutableRawPointer? = nil
+  /// The Parker of the call the task is parked in (on its stack), else 0; see
+  /// ParkerSlot (shutdown claims it).
+  let parkerSlot = Atomic<UInt>(0)
   /// What the task waits on, for dumps: a static C string, nil when running.
   var waitReason: UnsafePointer<UInt8>? = nil
+  /// The task's open exclusivity accesses while it is switched out (the Swift
+  /// runtime's two-word state; see Scheduler.switchOut). Zero between tasks.
+  var accesses: (UInt, UInt) = (0, 0)
 
   init() {}
 
@@ -57,6 +61,7 @@ let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
   cweft_context_started()
   let task = raw!.assumingMemoryBound(to: TaskRecord.self)
   _ = Scheduler.withCurrentWorker { $0.finishSwitch() }  // we may have been switched to directly
+  Scheduler.switchedIn(task)
   task.pointee.entry?(task.pointee.arg)
   Scheduler.exitCurrent()
 }

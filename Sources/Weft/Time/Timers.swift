@@ -22,11 +22,11 @@ import Synchronization
 /// the last one frees the entry. `state` arbitrates firing against cancelling: a
 /// canceller that finds `firing` waits for the callback to finish, so a callback
 /// never touches a target that its holder has given up.
-public typealias TimerRef = UnsafeMutablePointer<TimerEntry>
+package typealias TimerRef = UnsafeMutablePointer<TimerEntry>
 
-public typealias TimerCallback = @convention(c) (UnsafeMutableRawPointer?) -> Void
+package typealias TimerCallback = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
-public struct TimerEntry: ~Copyable {
+package struct TimerEntry: ~Copyable {
   static let pending: UInt8 = 0
   static let armed: UInt8 = 1
   static let firing: UInt8 = 2
@@ -65,7 +65,7 @@ enum TimerOp {
   case stop(TimerRef)
 }
 
-public enum Timers {
+package enum Timers {
   /// Starts a timer on the calling task's worker (must run on a worker thread).
   static func startLocal(
     deadline: Int64, period: Int64 = 0, fire: TimerCallback, target: UnsafeMutableRawPointer?,
@@ -79,7 +79,7 @@ public enum Timers {
 
   /// Starts a timer from any thread: on this worker when called from one, else on
   /// a worker chosen round robin. nil once the runtime is gone.
-  public static func start(
+  package static func start(
     deadline: Int64, period: Int64 = 0, fire: TimerCallback, target: UnsafeMutableRawPointer?,
     dispose: TimerCallback? = nil
   ) -> TimerRef? {
@@ -109,7 +109,7 @@ public enum Timers {
   /// Returns true if this call stopped it. After it returns the callback is not
   /// running and will not run.
   @discardableResult
-  public static func cancel(_ timer: TimerRef) -> Bool {
+  package static func cancel(_ timer: TimerRef) -> Bool {
     var stopped = false
     while true {
       let state = timer.pointee.state.load(ordering: .acquiring)
@@ -142,10 +142,10 @@ public enum Timers {
   }
 
   /// Gives up the holder's reference without stopping the timer.
-  public static func release(_ timer: TimerRef) { dropReference(timer) }
+  package static func release(_ timer: TimerRef) { dropReference(timer) }
 
   /// True while the timer may still fire.
-  public static func isActive(_ timer: TimerRef) -> Bool {
+  package static func isActive(_ timer: TimerRef) -> Bool {
     let state = timer.pointee.state.load(ordering: .acquiring)
     return state == TimerEntry.pending || state == TimerEntry.armed || state == TimerEntry.firing
   }
@@ -202,8 +202,7 @@ public enum Timers {
     if deadline == worker.heapTimerDeadline { return }
     worker.heapTimerDeadline = deadline
     uv_update_time(worker.loop)
-    let remaining = max(0, deadline &- monotonicNow())
-    uv_timer_start(worker.heapTimer, heapFired, UInt64((remaining + 999_999) / 1_000_000), 0)
+    uv_timer_start(worker.heapTimer, heapFired, remainingMs(until: deadline), 0)
   }
 
   /// The worker's libuv timer: runs every due timer, then re-arms for the next.
@@ -265,8 +264,8 @@ public enum Timers {
     timer.pointee.fire(timer.pointee.target)
     let period = timer.pointee.period
     if period > 0 {
-      var next = timer.pointee.deadline &+ period
-      if next <= now { next = now &+ period }  // missed ticks are dropped
+      var next = saturatingAdd(timer.pointee.deadline, period)
+      if next <= now { next = saturatingAdd(now, period) }  // missed ticks are dropped
       timer.pointee.deadline = next
       // Back in the heap before it is armed again: a canceller waits while it
       // is firing, then finds it armed and in the heap.

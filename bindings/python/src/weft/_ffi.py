@@ -5,8 +5,8 @@ are declared as plain addresses (c_void_p): the binding never builds a ctypes
 callback, because the runtime calls those pointers on task stacks and worker
 threads, where Python code must never run (see bindings/python/README.md).
 
-The library is found through $WEFT_LIB, else libweft.so next to this package,
-else ctypes.util.find_library("weft").
+The library is found inside this package first (a wheel), then through $WEFT_LIB,
+then in the built checkout, then on the system (see _find_library).
 """
 import ctypes
 import ctypes.util
@@ -231,18 +231,25 @@ PROTOTYPES = {
 
 
 def _find_library():
+    """The library to load, first found: the one inside this package (a wheel),
+    $WEFT_LIB, the built checkout this file sits in (bindings/python/src/weft ->
+    .build/release), the system's (ldconfig's cache, find_library)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    bundled = os.path.join(here, "libweft.so")
+    if os.path.exists(bundled):
+        return bundled
     env = os.environ.get("WEFT_LIB")
     if env:
         return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    for candidate in (os.path.join(here, "libweft.so"), os.path.join(here, "..", "libweft.so")):
-        if os.path.exists(candidate):
-            return candidate
+    checkout = os.path.normpath(os.path.join(here, "..", "..", "..", "..", ".build", "release", "libweft.so"))
+    if os.path.exists(checkout):
+        return checkout
     found = ctypes.util.find_library("weft")
     if found:
         return found
-    raise ImportError("weft: libweft.so not found; set WEFT_LIB to its path "
-                      "(swift build -c release --product weft builds .build/release/libweft.so)")
+    raise ImportError("weft: libweft.so not found: not in the package (%s), $WEFT_LIB unset, no built "
+                      "checkout (%s), none installed (make install; ldconfig). Build it with "
+                      "`make lib` or install the wheel (`make wheel`)" % (here, checkout))
 
 
 def _load():

@@ -1,0 +1,2 @@
+/* CWeftHost has no interface: backtracer.c is a load-time constructor only.
+ * (SwiftPM wants a public include directory for every C target.) */
