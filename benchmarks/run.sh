@@ -34,6 +34,10 @@ CC=${CC:-cc}
 PY=${PYTHON:-python3}
 IMPLS=${IMPLS:-"go weft"}
 ONLY=" $* "
+# Only socket workloads asked for: their own script, their own table.
+if [[ -n "$*" && -z "$(tr ' ' '\n' <<<"$*" | grep -vxE 'echo|connect|')" ]]; then
+  RUNS=$RUNS OUT=$OUT LIB=$LIB RESULTS=$RESULTS GO=$GO CC=$CC PYTHON=$PY TIMEOUT=$TIMEOUT exec bash "$HERE/net.sh"
+fi
 BIN=$OUT/bin
 RAW=$OUT/raw.jsonl
 mkdir -p "$BIN" "$OUT/log"
@@ -206,4 +210,9 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
   --meta "runs=$RUNS" --meta "load_start=$LOAD_START" --meta "load_end=$LOAD_END" \
   --meta "filter=${*:-all}" ${NOTE:+--meta "note=$NOTE"} --out "$RESULTS"
 log "$fails run(s) failed; raw lines in $RAW"
+# The socket benchmarks (echo, connect) have their own table; `run.sh echo`
+# or `run.sh connect` runs only them.
+if [[ "$ONLY" == "  " || "$ONLY" == *" echo "* || "$ONLY" == *" connect "* ]]; then
+  RUNS=$RUNS OUT=$OUT LIB=$LIB RESULTS=$RESULTS GO=$GO CC=$CC PYTHON=$PY TIMEOUT=$TIMEOUT bash "$HERE/net.sh"
+fi
 exit 0

@@ -52,6 +52,26 @@ const char *weft_version_string(void);
 #define WEFT_ESHUTDOWN (-108) /* the runtime is shut down or shutting down */
 #define WEFT_ETIMEDOUT (-110) /* deadline passed / context deadline exceeded */
 #define WEFT_ECANCELED (-125) /* context canceled */
+/* I/O (fd readiness, sockets, offload): errno's numbers negated, except
+ * WEFT_EPIPE (errno's 32 is WEFT_ECLOSED) and the two that are not errnos. An
+ * errno without a code of its own becomes WEFT_EIO. */
+#define WEFT_ENOENT (-2)          /* no such file (Unix socket path) */
+#define WEFT_EIO (-5)             /* any other I/O error */
+#define WEFT_EBADF (-9)           /* negative or closed fd */
+#define WEFT_EACCES (-13)         /* permission denied */
+#define WEFT_EMFILE (-24)         /* too many open files */
+#define WEFT_ENOTSOCK (-88)       /* the fd is not a socket */
+#define WEFT_EADDRINUSE (-98)     /* address already in use */
+#define WEFT_EADDRNOTAVAIL (-99)  /* address not available */
+#define WEFT_ENETUNREACH (-101)   /* network unreachable */
+#define WEFT_ECONNABORTED (-103)  /* connection aborted */
+#define WEFT_ECONNRESET (-104)    /* connection reset by peer */
+#define WEFT_ENOTCONN (-107)      /* not connected */
+#define WEFT_ECONNREFUSED (-111)  /* connection refused */
+#define WEFT_EHOSTUNREACH (-113)  /* host unreachable */
+#define WEFT_ENAMENOTFOUND (-3008) /* host name resolution failed */
+#define WEFT_EPIPE (-4094)        /* broken pipe: write after the peer closed */
+#define WEFT_EOF (-4095)          /* end of stream (weft_sock_read_full) */
 
 /* A static string describing err; "unknown error" for unknown codes. */
 const char *weft_strerror(int err);
@@ -85,6 +105,7 @@ struct weft_sem { char weft_private_; };
 struct weft_after_func { char weft_private_; };
 struct weft_group { char weft_private_; };
 struct weft_future { char weft_private_; };
+struct weft_sock { char weft_private_; };
 #endif
 
 /* ---------------------------------------------------------------- runtime */
@@ -97,6 +118,8 @@ typedef struct weft_config {
   size_t stack_size;      /* default task stack in bytes; 0: 64 KiB */
   int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s,
                                 INT64_MAX: until every task finished */
+  unsigned int offload_threads; /* weft_offload pool threads; 0: 16 (since 0.1: a
+                                 * smaller size leaves it at the default) */
 } weft_config;
 
 /* Fills cfg with the defaults. */
@@ -193,6 +216,10 @@ typedef struct weft_stats {
    * is queued: nothing inside the runtime can wake them any more (a plain thread
    * or a signal still can). Go's "all goroutines are asleep - deadlock!". */
   uint32_t deadlocked;
+  /* fd registrations (uv_poll handles) watching an event, over all loops: 0
+   * once no task waits on an fd (and every fd waited on was read to EAGAIN or
+   * closed with weft_fd_close). */
+  uint64_t io_polls_active;
 } weft_stats;
 
 /* Fills *out (out->size must be set). Blocks: no. */
@@ -532,6 +559,119 @@ int weft_sem_acquire_async(weft_sem_t *sem, int64_t n, weft_ctx_t *ctx,
  * done. WEFT_EDEADLK at once for a context that can never be done; to stop
  * waiting early, wait on a weft_ctx_with_cancel child and cancel that. */
 int weft_ctx_wait_async(weft_ctx_t *ctx, weft_chan_t *notify, uint64_t tag);
+
+/* ------------------------------------------------------------ fd readiness */
+
+/* Task-aware waits on any non-blocking descriptor (for plugging in libraries
+ * that expose their fd: hiredis, libpq, libcurl multi, c-ares). In a task the
+ * wait registers the fd on the task's worker loop (libuv uv_poll; the fd is
+ * set O_NONBLOCK) and parks; the loop's poll wakes it. One registration per fd
+ * per loop, reused by later waits. From a plain thread: poll(2), which looks
+ * at the context, the deadline and a concurrent close every 5 ms.
+ * An fd that was waited on in a task must be closed with weft_fd_close (or
+ * given back with weft_fd_forget before something else closes it): the loops
+ * keep watching it otherwise. */
+#define WEFT_FD_READABLE 1
+#define WEFT_FD_WRITABLE 2
+
+/* Waits until fd is ready for one of events (WEFT_FD_READABLE and/or
+ * WEFT_FD_WRITABLE); returns the ready one (readiness may be spurious: retry
+ * the system call, and wait again on EAGAIN; an error or hang-up on the fd
+ * counts as ready, the next read or write reports it). WEFT_EBADF for a
+ * negative or closed fd, WEFT_EINVAL for bad events or an fd epoll cannot
+ * watch (a regular file), WEFT_ECLOSED when weft_fd_close/forget ran
+ * meanwhile, WEFT_ETIMEDOUT, WEFT_ECANCELED, WEFT_ESHUTDOWN. Any number of
+ * tasks and threads may wait on one fd. Blocks: yes. */
+int weft_fd_wait(int fd, int events);
+int weft_fd_wait_until(int fd, int events, int64_t deadline_ns);
+int weft_fd_wait_ctx(int fd, int events, weft_ctx_t *ctx);
+/* Wakes every waiter on fd with WEFT_ECLOSED, stops watching fd on every loop,
+ * then close(2)s it. WEFT_EBADF for a closed fd, WEFT_ECLOSED while another
+ * close of it runs. Blocks: briefly, until each loop has dropped the fd. */
+int weft_fd_close(int fd);
+/* weft_fd_close without the close(2): the fd stays open and unwatched. */
+int weft_fd_forget(int fd);
+
+/* --------------------------------------------------------- blocking offload */
+
+/* Runs fn(arg) on the blocking-offload pool (weft_config.offload_threads OS
+ * threads, started on demand; jobs queue FIFO beyond that) while the caller
+ * parks: for calls that would block a worker (file I/O, getaddrinfo, legacy
+ * blocking libraries). Returns 0 once fn returned. WEFT_ETIMEDOUT /
+ * WEFT_ECANCELED / WEFT_ESHUTDOWN when the wait ends first: fn still runs (or
+ * finishes) on its pool thread, so arg must stay valid until fn returns (let
+ * fn own it). WEFT_EINVAL for a NULL fn. Blocks: yes. */
+int weft_offload(weft_fn fn, void *arg);
+int weft_offload_until(weft_fn fn, void *arg, int64_t deadline_ns);
+int weft_offload_ctx(weft_fn fn, void *arg, weft_ctx_t *ctx);
+
+/* ------------------------------------------------------------------ sockets */
+
+/* TCP (IPv4 and IPv6) and Unix-domain stream sockets as handles. Every call
+ * parks a task (blocks a thread) only while the kernel says EAGAIN; the
+ * reads and writes go straight between the socket and the caller's buffer.
+ * Accepted and connected TCP sockets have TCP_NODELAY set. A handle is
+ * reference counted: weft_sock_close closes the socket (every call waiting
+ * on it returns WEFT_ECLOSED; the fd is closed once no call is in flight) and
+ * drops the caller's reference; weft_sock_retain gives another task its own.
+ * Calls on a closed socket return WEFT_ECLOSED; NULL or released handles
+ * WEFT_EINVAL. Errors are the I/O codes above (WEFT_ECONNREFUSED,
+ * WEFT_ECONNRESET, WEFT_EPIPE, WEFT_EADDRINUSE, WEFT_ENAMENOTFOUND, ...). */
+typedef struct weft_sock weft_sock_t;
+
+/* Listens on host:port with SO_REUSEADDR (host NULL or "": every address;
+ * port 0: one the kernel picks, see weft_sock_local_port); backlog <= 0:
+ * SOMAXCONN. A host name is resolved on the offload pool. Blocks: only to
+ * resolve a name. */
+int weft_tcp_listen(const char *host, int port, int backlog, weft_sock_t **out);
+/* Listens on a Unix socket at path (WEFT_EADDRINUSE if it exists: unlink it
+ * first). Blocks: no. */
+int weft_unix_listen(const char *path, int backlog, weft_sock_t **out);
+/* Takes the next connection. Blocks: yes. */
+int weft_sock_accept(weft_sock_t *listener, weft_sock_t **out);
+int weft_sock_accept_until(weft_sock_t *listener, int64_t deadline_ns, weft_sock_t **out);
+int weft_sock_accept_ctx(weft_sock_t *listener, weft_ctx_t *ctx, weft_sock_t **out);
+/* Connects to host:port; host names are resolved on the offload pool, never
+ * on a worker; each address is tried in turn. Blocks: yes. */
+int weft_tcp_connect(const char *host, int port, weft_sock_t **out);
+int weft_tcp_connect_until(const char *host, int port, int64_t deadline_ns, weft_sock_t **out);
+int weft_tcp_connect_ctx(const char *host, int port, weft_ctx_t *ctx, weft_sock_t **out);
+int weft_unix_connect(const char *path, weft_sock_t **out);
+int weft_unix_connect_until(const char *path, int64_t deadline_ns, weft_sock_t **out);
+int weft_unix_connect_ctx(const char *path, weft_ctx_t *ctx, weft_sock_t **out);
+/* Reads some bytes (at most len): their number (> 0), 0 at end of stream
+ * (and for len 0), or a negative code. Blocks: yes. */
+int64_t weft_sock_read(weft_sock_t *s, void *buf, size_t len);
+int64_t weft_sock_read_until(weft_sock_t *s, void *buf, size_t len, int64_t deadline_ns);
+int64_t weft_sock_read_ctx(weft_sock_t *s, void *buf, size_t len, weft_ctx_t *ctx);
+/* Reads exactly len bytes: len, WEFT_EOF when the stream ends first, or
+ * another negative code (the bytes read so far are in buf). Blocks: yes. */
+int64_t weft_sock_read_full(weft_sock_t *s, void *buf, size_t len);
+int64_t weft_sock_read_full_until(weft_sock_t *s, void *buf, size_t len, int64_t deadline_ns);
+int64_t weft_sock_read_full_ctx(weft_sock_t *s, void *buf, size_t len, weft_ctx_t *ctx);
+/* Writes all len bytes, parking while the socket buffer is full: len, or a
+ * negative code (WEFT_EPIPE / WEFT_ECONNRESET once the peer is gone; part of
+ * buf may have been sent). Blocks: yes. */
+int64_t weft_sock_write(weft_sock_t *s, const void *buf, size_t len);
+int64_t weft_sock_write_until(weft_sock_t *s, const void *buf, size_t len, int64_t deadline_ns);
+int64_t weft_sock_write_ctx(weft_sock_t *s, const void *buf, size_t len, weft_ctx_t *ctx);
+/* Shuts down the write side: the peer reads end of stream. Blocks: no. */
+int weft_sock_shutdown(weft_sock_t *s);
+/* Closes the socket and drops the caller's reference (see above). Blocks:
+ * briefly, like weft_fd_close. */
+int weft_sock_close(weft_sock_t *s);
+weft_sock_t *weft_sock_retain(weft_sock_t *s);
+/* Drops a reference; the last one closes the socket if still open. */
+int weft_sock_release(weft_sock_t *s);
+/* The socket's fd (for setsockopt and the like; do not close it). */
+int weft_sock_fd(weft_sock_t *s);
+/* The local / peer address as text ("127.0.0.1:8080", "[::1]:8080", a Unix
+ * path) into buf (NUL-terminated): its length, WEFT_ERANGE when buf is too
+ * small, WEFT_ENOTCONN for the peer of an unconnected socket. Blocks: no. */
+int weft_sock_local_addr(weft_sock_t *s, char *buf, size_t len);
+int weft_sock_peer_addr(weft_sock_t *s, char *buf, size_t len);
+/* The local TCP port (0 for a Unix socket). Blocks: no. */
+int weft_sock_local_port(weft_sock_t *s);
 
 #ifdef __cplusplus
 }

@@ -38,7 +38,7 @@ import Weft
 // no object is released while it is held.
 
 enum HandleKind: UInt8 {
-  case channel = 1, context, waitGroup, mutex, rwMutex, once, cond, semaphore, afterFunc, group, future
+  case channel = 1, context, waitGroup, mutex, rwMutex, once, cond, semaphore, afterFunc, group, future, socket
 }
 
 /// A core class that C code names by handle.
@@ -57,6 +57,7 @@ extension Semaphore: HandleObject { static var handleKind: HandleKind { .semapho
 extension AfterFunc: HandleObject { static var handleKind: HandleKind { .afterFunc } }
 extension Group: HandleObject { static var handleKind: HandleKind { .group } }
 extension Future: HandleObject { static var handleKind: HandleKind { .future } }
+extension Socket: HandleObject { static var handleKind: HandleKind { .socket } }
 
 struct HandleSlot: ~Copyable {
   let state = Atomic<UInt64>(0)

@@ -37,6 +37,9 @@ import Weft
     settings.workers = Int(config.pointee.workers)
     settings.stackSize = config.pointee.stack_size
     settings.shutdownGraceNs = config.pointee.shutdown_grace_ns
+    if config.pointee.size >= MemoryLayout<weft_config>.offset(of: \weft_config.offload_threads)! + 4 {
+      settings.offloadThreads = Int(config.pointee.offload_threads)
+    }
     guard settings.stackSize == 0 || settings.stackSize >= 16 << 10 && settings.stackSize <= 64 << 20,
       settings.shutdownGraceNs >= 0
     else { return WeftError.invalid.code }
@@ -68,6 +71,7 @@ private let statsSizeV1 = MemoryLayout<weft_stats>.offset(of: \weft_stats.deadlo
     stats.steals = snapshot.steals
     stats.timers_pending = snapshot.timersPending
     stats.deadlocked = snapshot.deadlocked ? 1 : 0
+    stats.io_polls_active = UInt64(Poller.activeHandles)
     withUnsafeMutableBytes(of: &stats.runq_len) { raw in
       let lengths = raw.bindMemory(to: UInt32.self)
       for (i, length) in snapshot.runQueueLengths.prefix(lengths.count).enumerated() {

@@ -13,6 +13,9 @@ public struct RuntimeConfig: Sendable {
   public var stackSize = 0
   /// How long shutdown waits for tasks to finish (0: the default).
   public var shutdownGraceNs: Int64 = 0
+  /// Threads of the blocking-offload pool (IO/Offload.swift); 0: 16.
+  public var offloadThreads = 0
+  public static let defaultOffloadThreads = 16
 
   /// Settings for Runtime.start; zeros mean the defaults.
   public init(workers: Int = 0, stackSize: Int = 0, shutdownGraceNs: Int64 = 0) {
@@ -34,6 +37,7 @@ public struct RuntimeConfig: Sendable {
     config.workers = min(config.workers, Runtime.maxWorkers)
     if config.stackSize <= 0 { config.stackSize = RuntimeConfig.defaultStackSize }
     if config.shutdownGraceNs <= 0 { config.shutdownGraceNs = RuntimeConfig.defaultShutdownGrace }
+    if config.offloadThreads <= 0 { config.offloadThreads = RuntimeConfig.defaultOffloadThreads }
     return config
   }
 

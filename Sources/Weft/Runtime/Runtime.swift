@@ -326,6 +326,10 @@ public final class Runtime: @unchecked Sendable {
     for worker in workers where worker.wakeIfSleeping() { return }
   }
 
+  var hasIdleWorker: Bool {
+    sleepers.load(ordering: .relaxed) > 0 || spinning.load(ordering: .relaxed) > 0
+  }
+
   /// After a local push: wake a sleeping worker to steal, unless one is already
   /// spinning for work (it will find it).
   @inline(__always)

@@ -56,6 +56,7 @@ public struct RuntimeStats: Sendable {
     let queued = stats.runQueueLengths.reduce(0, +) + spareQueued + runtime.globalQueue.count.load(ordering: .relaxed)
     stats.deadlocked =
       stats.tasksLive > 0 && stats.tasksParked == stats.tasksLive && stats.timersPending == 0 && queued == 0
+      && Poller.activeHandles == 0  // a task waiting on an fd can be woken by it
     return stats
   }
 

@@ -134,6 +134,10 @@ final class Worker: @unchecked Sendable {
   let parks = Atomic<UInt64>(0)
   let unparks = Atomic<UInt64>(0)
   let timersActive = Atomic<Int>(0)
+  /// fd readiness on this loop (IO/Poller.swift): posted ops, active handles.
+  let io = WorkerIO()
+  private var lastBusyPoll: Int64 = 0
+  static let busyPollNs: Int64 = 10_000_000
 
   init(runtime: Runtime, index: Int) {
     self.runtimeRef = Unmanaged.passUnretained(runtime)
@@ -301,13 +305,24 @@ final class Worker: @unchecked Sendable {
         continue
       }
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+      if io.pending.load(ordering: .relaxed) { Poller.drain(self) }
       if earliestTimer.load(ordering: .relaxed) <= monotonicNow() {
         Timers.runDue(self)
         Timers.schedule(self)
       }
       if let task = findRunnable() {
         execute(task)
-        if tick % 64 == 0 { uv_run(loop, UV_RUN_NOWAIT) }
+        // The loop is polled when nothing is runnable (below), as Go's
+        // findrunnable polls the network; while busy only every 10 ms (Go's
+        // sysmon): polling a busy worker more often piles up woken I/O tasks
+        // faster than they run, and the overflow waits in the global queue.
+        if tick % 64 == 0 {
+          let now = monotonicNow()
+          if now - lastBusyPoll > Worker.busyPollNs {
+            lastBusyPoll = now
+            uv_run(loop, UV_RUN_NOWAIT)
+          }
+        }
         continue
       }
       uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable
@@ -334,7 +349,10 @@ final class Worker: @unchecked Sendable {
     while true {
       if let task = findRunnable() { return task }
       if rounds % 2 == 1, let task = stealStaleRunnext() { return task }
-      if timerOpsPending.load(ordering: .relaxed) { return nil }
+      if timerOpsPending.load(ordering: .relaxed) || io.pending.load(ordering: .relaxed) { return nil }
+      // Watched fds: look at the loop while spinning, or a readiness waits
+      // for the end of the spin.
+      if io.active.load(ordering: .relaxed) > 0 { uv_run(loop, UV_RUN_NOWAIT) }
       for _ in 0..<32 { cweft_cpu_relax() }
       rounds += 1
       if rounds % 16 == 0 {
@@ -559,6 +577,7 @@ final class Worker: @unchecked Sendable {
   /// or its activation.
   private func serveInactive() {
     if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+    if io.pending.load(ordering: .relaxed) { Poller.drain(self) }
     if earliestTimer.load(ordering: .relaxed) <= monotonicNow() {
       Timers.runDue(self)
       Timers.schedule(self)

@@ -77,8 +77,10 @@ public enum Scheduler {
   }
 
   /// Makes a parked (or parking) task runnable again. Only a parker's claimer
-  /// calls this, once per park.
-  static func unpark(_ task: TaskRef) {
+  /// calls this, once per park. spread: to the global queue when this worker
+  /// already has a task to run next and another worker is idle (the loop's I/O
+  /// wake-ups, so that one busy loop's connections spread over the workers).
+  static func unpark(_ task: TaskRef, spread: Bool = false) {
     while true {
       let state = task.pointee.state.load(ordering: .sequentiallyConsistent)
       if state == TaskRecord.parking {
@@ -91,7 +93,7 @@ public enum Scheduler {
           expected: TaskRecord.parked, desired: TaskRecord.running,
           ordering: .sequentiallyConsistent
         ).exchanged {
-          ready(task)
+          ready(task, spread: spread)
           return
         }
       } else {
@@ -102,10 +104,16 @@ public enum Scheduler {
 
   /// Queues a runnable task: on this worker's runnext when called from a worker,
   /// else on the global queue with a wake-up.
-  static func ready(_ task: TaskRef) {
+  static func ready(_ task: TaskRef, spread: Bool = false) {
     let onWorker: Void? = withCurrentWorker { worker in
       Worker.bump(worker.unparks)
-      if worker.firingTimers { worker.pushDue(task) } else { worker.pushRunnext(task) }
+      if worker.firingTimers {
+        worker.pushDue(task)
+      } else if spread, worker.hasRunnext, worker.withRuntime({ $0.hasIdleWorker }) {
+        worker.withRuntime { $0.inject(task) }
+      } else {
+        worker.pushRunnext(task)
+      }
     }
     if onWorker == nil, let runtime = Runtime.shared {
       runtime.foreignUnparks.add(1, ordering: .relaxed)

@@ -1,0 +1,3 @@
+module weftnet
+
+go 1.19
