@@ -4,7 +4,8 @@
  * timers and queues over (Runtime/Monitor.swift); without it the ticks stop for
  * the whole second. The issue's target is 20 ms. A plain thread sleeping 5 ms
  * at a time beside it measures how late this (shared, loaded) machine wakes
- * threads anyway; the check allows that plus 50 ms, and prints both. */
+ * threads anyway; the check allows that plus 150 ms (a stalled ticker is a
+ * second late), and prints both. */
 #define _DEFAULT_SOURCE /* usleep */
 #include "check.h"
 
@@ -102,7 +103,7 @@ static void run(int m, int nblockers, weft_wg_t *unused) {
          m ? "spin" : "sleep(1)", nblockers, st.workers, (long long)ticks, max_late_ns / 1e6,
          os_max_late_ns / 1e6);
   CHECK(ticks >= (BLOCK_NS / PERIOD_NS) / 4); /* it ticked all along */
-  CHECK(max_late_ns <= os_max_late_ns + 50 * 1000000LL);
+  CHECK(max_late_ns <= os_max_late_ns + 150 * 1000000LL); /* without the hand-off: ~1,000 ms */
 }
 
 int main(void) {
