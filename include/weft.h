@@ -141,8 +141,11 @@ int weft_init(const weft_config *cfg);
  * and the SIGSEGV/SIGBUS handlers installed by weft_init are restored (a host
  * may dlclose the library afterwards). Returns 0 when every task finished within
  * the grace period, WEFT_ETIMEDOUT when some had not. A task that still runs
- * after that (it never returns to the scheduler) keeps its stack and the
- * workers wait for it. Task records (112 bytes each, the high-water mark of
+ * after that (a blocking system call, a loop that never calls into the
+ * runtime) keeps its stack and its worker thread is abandoned, not joined:
+ * weft_shutdown returns about 50 ms after the grace period (the drain ends
+ * early when only such tasks are left); the thread leaves when its task next
+ * switches away. Task records (112 bytes each, the high-water mark of
  * live tasks) are kept so late weft_dump_tasks calls stay valid. Idempotent:
  * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
  * Blocks: yes (thread only).
@@ -157,6 +160,10 @@ int weft_shutdown(void);
 int64_t weft_now_ns(void);
 
 /* ------------------------------------------------------------------ tasks */
+/* Tasks are not preempted. A task that keeps its worker thread for more than
+ * about 10 ms (a blocking system call, a long loop) does not stall the others:
+ * that worker's queued tasks and timers move on and a spare thread takes its
+ * place until the task parks, yields or returns. */
 
 typedef void (*weft_fn)(void *arg);
 

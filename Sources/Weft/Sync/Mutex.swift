@@ -111,6 +111,7 @@ public final class Mutex: @unchecked Sendable {
   public func unlock() -> WeftError? {
     if tracksHolder { noteHolder(false) }
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
+      Scheduler.preemptPoint()  // a task locking in a loop never parks at one worker
       return nil
     }
     return unlockSlow()

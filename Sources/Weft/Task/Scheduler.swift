@@ -132,6 +132,25 @@ public enum Scheduler {
     switchAway(task, .yield)
   }
 
+  /// Yields if the monitor asked this worker's task to (it ran for 8 ms without
+  /// switching, Runtime/Monitor.swift): a task that keeps calling into the
+  /// runtime (a spawning loop, a mutex taken and released in a loop) lets the
+  /// others run on its own worker instead of being handed a spare thread.
+  /// Called where a task may run long without parking: spawning, Mutex.unlock.
+  @inline(__always)
+  public static func preemptPoint() {
+    if preemptPending.load(ordering: .relaxed) { preemptSlow() }
+  }
+
+  /// Set by the monitor while some worker has a preemption request (one load
+  /// on the fast paths, no thread-local lookup).
+  static let preemptPending = Atomic<Bool>(false)
+
+  @inline(never)
+  static func preemptSlow() {
+    if withCurrentWorker({ $0.current != nil && $0.preemptRequested }) == true { yield() }
+  }
+
   /// The end of every task (called by the trampoline on the task's stack).
   static func exitCurrent() -> Never {
     if let task = currentTask() { switchedOut(task) }
