@@ -7,12 +7,12 @@ import PackageDescription
 // depends on Weft needs no flag. The unsafe flags below belong to the C
 // library's own target (WeftC), which Swift clients of the Weft product never build.
 
-// The C parts: FORTIFY (it needs the optimizer, so release only) and the command
-// line recorded in the debug info, where Tests/abi/check_abi.py checks it.
-let hardenedC: [CSetting] = [
-  .define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release)),
-  .unsafeFlags(["-grecord-command-line"]),
-]
+// The C parts: FORTIFY (it needs the optimizer, so release only). CWeftHost, built
+// only into libweft.so, also records its command line in the debug info, where
+// Tests/abi/check_abi.py checks it; CWeftCoro is part of the Weft product that
+// Swift clients build, so it takes no unsafe flag.
+let fortify: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
+let hardenedC: [CSetting] = fortify + [.unsafeFlags(["-grecord-command-line"])]
 
 let package = Package(
   name: "Weft",
@@ -24,7 +24,7 @@ let package = Package(
     .systemLibrary(
       name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
     // The context switch (assembly), the thread-local slot and nothing else.
-    .target(name: "CWeftCoro", cSettings: hardenedC),
+    .target(name: "CWeftCoro", cSettings: fortify),
     // Linked into libweft.so only: its host is not a Swift program, so Swift's
     // crash backtracer stays off there (see backtracer.c).
     .target(name: "CWeftHost", cSettings: hardenedC),

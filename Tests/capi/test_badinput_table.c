@@ -148,6 +148,11 @@ static char buf[64];
   X(K_CHAN, weft_chan_recv_async, weft_chan_recv_async(h, buf, NULL, notify(), 1))    \
   X(K_CHAN, weft_chan_send_async, weft_chan_send_async(h, &out64, NULL, notify(), 1)) \
   X(K_CHAN, weft_chan_recv_async, weft_chan_recv_async(make(K_CHAN), buf, NULL, h, 1)) \
+  X(K_CHAN, weft_chan_closed, weft_chan_closed(h))                                    \
+  X(K_CHAN, weft_async_cancel, weft_async_cancel(h, 1))                               \
+  X(K_CHAN, weft_async_fd, weft_async_fd(h))                                          \
+  X(K_CHAN, weft_async_poll, weft_async_poll(h, (weft_completion *)buf, 2))           \
+  X(K_CHAN, weft_async_overflows, (int)weft_async_overflows(h))                       \
   X(K_CHAN, weft_wg_wait_async, weft_wg_wait_async(make(K_WG), NULL, h, 1))           \
   X(K_CHAN, weft_ctx_wait_async, weft_ctx_wait_async(make(K_CTX), h, 1))              \
   X(K_CTX, weft_ctx_with_cancel, weft_ctx_with_cancel(h, (weft_ctx_t **)&out64))      \
@@ -492,7 +497,11 @@ static int c_sizes(const tcase *c) {
   EXPECT(weft_select(NULL, 1, 0, 0), WEFT_EINVAL);
   EXPECT(weft_select(cs, 1, 0x100, 0), WEFT_EINVAL);
   EXPECT(weft_select_async(cs, SIZE_MAX, NULL, notify(), 1), WEFT_EINVAL);
-  EXPECT(weft_select_async(cs, 0, NULL, notify(), 1), WEFT_EINVAL);
+  weft_chan_t *n0 = notify(); /* no case: valid, waits until canceled (by tag here) */
+  EXPECT(weft_select_async(NULL, 0, NULL, n0, 1), 0);
+  EXPECT(weft_async_cancel(n0, 1), 1);
+  EXPECT(weft_async_poll(n0, (weft_completion *)buf, 0), WEFT_EINVAL);
+  EXPECT(weft_async_poll(n0, NULL, 1), WEFT_EINVAL);
   EXPECT(weft_select_async(NULL, 1, NULL, notify(), 1), WEFT_EINVAL);
   return 0;
 }
@@ -874,7 +883,7 @@ static const struct { const char *name, *covers; int (*run)(const tcase *); } ex
     {"shutdown: calls after it", "weft_shutdown weft_init weft_go weft_wg_go weft_after weft_stats_get", c_after_shutdown},
     {"shutdown: calls during it", "weft_shutdown weft_go weft_chan_recv_until", c_during_shutdown},
     {"shutdown: from a task", "weft_shutdown", c_shutdown_in_task},
-    {"sizes: absurd", "weft_chan_make weft_chan_make_opts weft_future_spawn weft_collect weft_select weft_select_async", c_sizes},
+    {"sizes: absurd", "weft_chan_make weft_chan_make_opts weft_future_spawn weft_collect weft_select weft_select_async weft_async_cancel weft_async_poll", c_sizes},
     {"counts: absurd", "weft_sem_make weft_wg_add weft_wg_make weft_mutex_make weft_rwmutex_make weft_once_make weft_cond_make weft_group_make weft_group_set_limit", c_counts},
     {"times: past deadlines on a thread", "weft_cond_wait_until weft_select weft_sleep_until weft_sleep_ns weft_chan_recv_until", c_times_thread},
     {"times: past deadlines in a task", "weft_cond_wait_until weft_select", c_times_task},

@@ -99,7 +99,15 @@ int main(void) {
   weft_chan_t *keep = weft_chan_retain(b.ch);
   weft_chan_t *done = make_done(1);
   spawn_in(MODE_TASK, blocked, &b, done);
-  weft_sleep_ns(2000000);
+  /* its receive must be parked before the last references go (a load here
+   * can delay the task past any fixed sleep) */
+  for (int64_t until = weft_now_ns() + 10000 * 1000000LL;;) {
+    weft_stats st = {.size = sizeof st};
+    CHECK_OK(weft_stats_get(&st));
+    if (st.tasks_parked >= 1) break;
+    CHECK(weft_now_ns() < until);
+    weft_sleep_ns(1000000);
+  }
   CHECK_OK(weft_chan_release(b.ch));
   CHECK_OK(weft_chan_close(keep));
   CHECK_OK(weft_chan_release(keep));

@@ -105,6 +105,7 @@ public final class Runtime: @unchecked Sendable {
     }
     let runtime = Runtime(config: config.resolved())
     if let error = runtime.launch() { return (nil, error) }
+    Deadlock.start(runtime)
     shared = runtime
     sharedRef = Unmanaged.passUnretained(runtime)
     lifecycle.store(Phase.running.rawValue, ordering: .releasing)

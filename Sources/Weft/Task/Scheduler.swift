@@ -31,6 +31,7 @@ public enum Scheduler {
 
   /// Switches to the worker; the task's state must already be `parking`.
   static func parkCurrent(_ task: TaskRef, reason: StaticString) {
+    weftAssert(task.pointee.state.load(ordering: .relaxed) != TaskRecord.running && task.pointee.state.load(ordering: .relaxed) != TaskRecord.parked, "a task parks without prepare()")
     task.pointee.waitReason = reason.utf8Start
     // A wake-up may already have come (state notified): skip the round trip.
     if task.pointee.state.load(ordering: .relaxed) == TaskRecord.notified,
