@@ -165,12 +165,17 @@ enum Deadlock {
     ]
     var allAsleep = true
     var loopsQuiet = true
-    for worker in runtime.workers {
+    // Spares never started have no thread; a retired (inactive) one sleeps in
+    // its loop without the `sleeping` flag (Monitor.swift).
+    let started = runtime.workers.filter { $0.started.load(ordering: .acquiring) }
+    for worker in started {
       progress += [
         worker.switches.load(ordering: .relaxed), worker.unparks.load(ordering: .relaxed),
         worker.spawned.load(ordering: .relaxed), worker.parks.load(ordering: .relaxed),
       ]
-      if !worker.sleeping.load(ordering: .sequentiallyConsistent) { allAsleep = false }
+      if worker.active.load(ordering: .sequentiallyConsistent) && !worker.sleeping.load(ordering: .sequentiallyConsistent) {
+        allAsleep = false
+      }
       // The worker's own handles: its wake-up (always active) and its timer heap's
       // uv timer (checked through timersPending). Anything else is I/O, a signal
       // watcher or a request in flight that may still wake someone.
@@ -186,8 +191,11 @@ enum Deadlock {
     let blockedThreads = threads.count
     lock.unlock()
     guard stats.tasksLive > 0 || blockedThreads > 0 else { return s }
-    // Every thread of the process is a worker, this watchdog or a blocked thread.
-    guard let osThreads = countThreads(), osThreads == runtime.workers.count + 1 + blockedThreads else { return s }
+    // Every thread of the process is a worker, this watchdog, the monitor or a
+    // blocked thread.
+    let monitorThreads = runtime.monitor == nil ? 0 : 1
+    guard let osThreads = countThreads(), osThreads == started.count + 1 + monitorThreads + blockedThreads
+    else { return s }
     s.progress.append(UInt64(blockedThreads))
     s.stuck = true
     return s

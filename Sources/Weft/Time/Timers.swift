@@ -163,7 +163,7 @@ package enum Timers {
   /// Puts the timer in the heap (first time: pending -> armed); a timer canceled
   /// before that leaves at once. Arms the libuv timer when `owner`.
   private static func arm(_ timer: TimerRef, on worker: Worker, owner: Bool = true) {
-    weftAssert(!owner || Scheduler.currentWorker() === worker, "a timer armed off its owner's thread")
+    weftAssert(!owner || (Scheduler.currentWorker() === worker && timer.pointee.owner.takeUnretainedValue() === worker), "a timer armed off its owner's thread")
     let state = timer.pointee.state.load(ordering: .acquiring)
     let live =
       state == TimerEntry.armed
@@ -284,8 +284,10 @@ package enum Timers {
 
   /// The owner, or the monitor serving a stuck owner.
   private static func stopOnOwner(_ timer: TimerRef) {
-    weftAssert(Scheduler.currentWorker().map { $0 === timer.pointee.owner.takeUnretainedValue() } ?? true,
-               "a timer stopped on another worker (the monitor, on no worker, may)")
+    // nil: the monitor, serving a stuck owner's posted ops.
+    weftAssert(
+      Scheduler.currentWorker().map { $0 === timer.pointee.owner.takeUnretainedValue() } ?? true,
+      "a timer stopped off its owner's thread")
     let worker = timer.pointee.owner.takeUnretainedValue()
     worker.timerLock.lock()
     if timer.pointee.heapIndex >= 0 {
