@@ -33,7 +33,9 @@ import Weft
   if let config {
     // Every field is read, so the size must cover them: 0.1.0's struct, the
     // first version, already had all four (a later, larger one may add fields).
-    guard config.pointee.size >= MemoryLayout<weft_config>.size else { return WeftError.invalid.code }
+    guard config.pointee.size >= MemoryLayout<weft_config>.offset(of: \weft_config.offload_threads)! else {
+      return WeftError.invalid.code  // below 0.1.0's struct; newer fields are read only when present
+    }
     settings.workers = Int(config.pointee.workers)
     settings.stackSize = config.pointee.stack_size
     settings.shutdownGraceNs = config.pointee.shutdown_grace_ns

@@ -22,9 +22,9 @@
 
 /* ------------------------------------------------------------- handles */
 
-enum kind { K_CHAN, K_CTX, K_WG, K_MUTEX, K_RWMUTEX, K_ONCE, K_COND, K_SEM, K_GROUP, K_FUTURE, K_AF, K_COUNT };
+enum kind { K_CHAN, K_CTX, K_WG, K_MUTEX, K_RWMUTEX, K_ONCE, K_COND, K_SEM, K_GROUP, K_FUTURE, K_AF, K_SOCK, K_COUNT };
 static const char *kind_names[K_COUNT] = {"chan", "ctx", "wg", "mutex", "rwmutex", "once",
-                                          "cond", "sem", "group", "future", "after_func"};
+                                          "cond", "sem", "group", "future", "after_func", "sock"};
 
 static void noop(void *arg) { (void)arg; }
 static int future_ok(weft_ctx_t *ctx, void *arg, void *out) {
@@ -50,6 +50,7 @@ static void *make(enum kind k) {
   case K_GROUP: rc = weft_group_make(NULL, (weft_group_t **)&h, NULL); break;
   case K_FUTURE: rc = weft_future_spawn(NULL, 8, future_ok, NULL, (weft_future_t **)&h); break;
   case K_AF: rc = weft_ctx_after_func(make(K_CTX), noop, NULL, (weft_after_func_t **)&h); break;
+  case K_SOCK: rc = weft_tcp_listen("127.0.0.1", 0, 4, (weft_sock_t **)&h); break;
   default: break;
   }
   if (rc != 0 || h == NULL) {
@@ -72,6 +73,7 @@ static int release(enum kind k, void *h) {
   case K_GROUP: return weft_group_release(h);
   case K_FUTURE: return weft_future_release(h);
   case K_AF: return weft_after_func_release(h);
+  case K_SOCK: return weft_sock_release(h);
   default: return -1;
   }
 }
@@ -256,6 +258,31 @@ static char buf[64];
   X(K_FUTURE, weft_future_release, weft_future_release(h))                            \
   X(K_FUTURE, weft_future_await, weft_future_await(h, NULL, buf))                     \
   X(K_FUTURE, weft_future_ready, weft_future_ready(h))                                \
+  X(K_SOCK, weft_sock_accept, weft_sock_accept(h, (weft_sock_t **)&out64))           \
+  X(K_SOCK, weft_sock_accept_until, weft_sock_accept_until(h, 0, (weft_sock_t **)&out64)) \
+  X(K_SOCK, weft_sock_accept_ctx, weft_sock_accept_ctx(h, NULL, (weft_sock_t **)&out64)) \
+  X(K_SOCK, weft_sock_read, (int)weft_sock_read(h, buf, 8))                           \
+  X(K_SOCK, weft_sock_read_until, (int)weft_sock_read_until(h, buf, 8, 0))            \
+  X(K_SOCK, weft_sock_read_ctx, (int)weft_sock_read_ctx(h, buf, 8, NULL))             \
+  X(K_SOCK, weft_sock_read_full, (int)weft_sock_read_full(h, buf, 8))                 \
+  X(K_SOCK, weft_sock_read_full_until, (int)weft_sock_read_full_until(h, buf, 8, 0))  \
+  X(K_SOCK, weft_sock_read_full_ctx, (int)weft_sock_read_full_ctx(h, buf, 8, NULL))   \
+  X(K_SOCK, weft_sock_write, (int)weft_sock_write(h, buf, 8))                         \
+  X(K_SOCK, weft_sock_write_until, (int)weft_sock_write_until(h, buf, 8, 0))          \
+  X(K_SOCK, weft_sock_write_ctx, (int)weft_sock_write_ctx(h, buf, 8, NULL))           \
+  X(K_SOCK, weft_sock_shutdown, weft_sock_shutdown(h))                                \
+  X(K_SOCK, weft_sock_close, weft_sock_close(h))                                      \
+  X(K_SOCK, weft_sock_retain, PTR(weft_sock_retain(h)))                               \
+  X(K_SOCK, weft_sock_release, weft_sock_release(h))                                  \
+  X(K_SOCK, weft_sock_fd, weft_sock_fd(h))                                            \
+  X(K_SOCK, weft_sock_local_addr, weft_sock_local_addr(h, buf, sizeof buf))           \
+  X(K_SOCK, weft_sock_peer_addr, weft_sock_peer_addr(h, buf, sizeof buf))             \
+  X(K_SOCK, weft_sock_local_port, weft_sock_local_port(h))                            \
+  X(K_CTX, weft_sock_accept_ctx, weft_sock_accept_ctx(make(K_SOCK), h, (weft_sock_t **)&out64)) \
+  X(K_CTX, weft_fd_wait_ctx, weft_fd_wait_ctx(0, 1, h))                               \
+  X(K_CTX, weft_offload_ctx, weft_offload_ctx(noop, NULL, h))                         \
+  X(K_CTX, weft_tcp_connect_ctx, weft_tcp_connect_ctx("127.0.0.1", 1, h, (weft_sock_t **)&out64)) \
+  X(K_CTX, weft_unix_connect_ctx, weft_unix_connect_ctx("/nonexistent", h, (weft_sock_t **)&out64)) \
   X(K_AF, weft_after_func_stop, weft_after_func_stop(h))                              \
   X(K_AF, weft_after_func_release, weft_after_func_release(h))
 
@@ -342,11 +369,16 @@ static int c_init_small(const tcase *c) {
   (void)c;
   weft_config cfg;
   weft_config_init(&cfg);
-  for (size_t s = 0; s < sizeof cfg; s += 8) {
+  for (size_t s = 0; s < 32; s += 8) { /* 32: 0.1.0's weft_config */
     cfg.size = s;
     EXPECT(weft_init(&cfg), WEFT_EINVAL);
   }
   /* A larger (newer) struct is fine. */
+  cfg.size = 32; /* the first version's struct is still read (as far as it goes) */
+  if (fork() == 0) _exit(weft_init(&cfg) == 0 ? 0 : 1);
+  int st;
+  wait(&st);
+  EXPECT(WIFEXITED(st) && WEXITSTATUS(st) == 0, 1);
   struct { weft_config cfg; char extra[64]; } big;
   memset(&big, 0, sizeof big);
   weft_config_init(&big.cfg);
@@ -876,7 +908,35 @@ static int c_misc(const tcase *c) {
 
 /* ------------------------------------------------------------ runner */
 
+static int c_io(const tcase *c) {
+  (void)c;
+  weft_sock_t *s;
+  EXPECT(weft_fd_wait(-1, 1) < 0, 1);
+  EXPECT(weft_fd_wait_until(-1, 1, INT64_MIN) < 0, 1);
+  EXPECT(weft_fd_close(-1) < 0, 1);
+  EXPECT(weft_fd_forget(-1) < 0, 1);
+  EXPECT(weft_offload(NULL, NULL), WEFT_EINVAL);
+  EXPECT(weft_offload_until(NULL, NULL, 0), WEFT_EINVAL);
+  EXPECT(weft_offload_until(noop, NULL, INT64_MAX), 0);
+  EXPECT(weft_tcp_listen(NULL, 0, 4, &s) < 0 || weft_sock_release(s) == 0, 1);
+  EXPECT(weft_tcp_listen("127.0.0.1", -1, 4, &s) < 0, 1);
+  EXPECT(weft_tcp_listen("127.0.0.1", 70000, 4, &s) < 0, 1);
+  EXPECT(weft_tcp_listen("127.0.0.1", 0, 4, NULL), WEFT_EINVAL);
+  EXPECT(weft_unix_listen(NULL, 4, &s) < 0, 1);
+  EXPECT(weft_tcp_connect(NULL, 1, &s) < 0, 1);
+  EXPECT(weft_tcp_connect_until("127.0.0.1", 0, INT64_MIN, &s) < 0, 1);
+  EXPECT(weft_unix_connect(NULL, &s) < 0, 1);
+  EXPECT(weft_unix_connect_until("/nonexistent/x", INT64_MIN, &s) < 0, 1);
+  weft_sock_t *l = make(K_SOCK);
+  EXPECT(weft_sock_read(l, NULL, SIZE_MAX) < 0, 1);
+  EXPECT(weft_sock_write(l, NULL, SIZE_MAX) < 0, 1);
+  EXPECT(weft_sock_local_addr(l, NULL, 0) < 0, 1);
+  EXPECT(weft_sock_accept_until(l, INT64_MIN, &s), WEFT_ETIMEDOUT);
+  return 0;
+}
+
 static const struct { const char *name, *covers; int (*run)(const tcase *); } explicit_cases[] = {
+    {"io: fds, offload, sockets", "weft_fd_wait weft_fd_wait_until weft_fd_close weft_fd_forget weft_offload weft_offload_until weft_tcp_listen weft_unix_listen weft_tcp_connect weft_tcp_connect_until weft_unix_connect weft_unix_connect_until", c_io},
     {"init: size below the first version's", "weft_init weft_config_init", c_init_small},
     {"init: bad fields", "weft_init weft_config_init", c_init_bad_fields},
     {"shutdown: grace INT64_MAX", "weft_shutdown weft_init weft_go", c_shutdown_grace_max},
