@@ -13,7 +13,7 @@ header_version = $(shell sed -n 's/^\#define WEFT_VERSION_$(1) //p' include/weft
 MAJOR := $(call header_version,MAJOR)
 VERSION := $(MAJOR).$(call header_version,MINOR).$(call header_version,PATCH)
 
-.PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan test-dist bench install uninstall wheel clean
+.PHONY: all deps lib demo test test-swift test-capi test-abi test-python test-asan fuzz test-dist bench install uninstall wheel clean
 
 all: lib
 
@@ -67,6 +67,16 @@ test-asan: deps
 	ln -sf libweft.so .build-asan/release/libweft.so.$(MAJOR)
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 CC="$$(dirname $$(readlink -f $$(which $(SWIFT))))/clang -fsanitize=address" \
 	  WEFT_TEST_OUT=.build-asan/capi WEFT_TEST_SKIP="$(ASAN_SKIP)" bash Tests/capi/run.sh .build-asan/release
+
+# The op-sequence fuzzer (Tests/fuzz) for FUZZ_SECONDS, against a library built
+# with the invariant checks (-DWEFT_CHECKS) and, where swiftc allows, coverage
+# instrumentation of the Swift core for libFuzzer; scratch path .build-fuzz.
+FUZZ_SECONDS ?= 600
+FUZZ_SWIFT_FLAGS ?= -Xswiftc -sanitize=fuzzer
+fuzz: deps
+	$(SWIFT) build -c release --product weft --scratch-path .build-fuzz -Xswiftc -DWEFT_CHECKS $(FUZZ_SWIFT_FLAGS)
+	ln -sf libweft.so .build-fuzz/release/libweft.so.$(MAJOR)
+	bash Tests/fuzz/run.sh .build-fuzz/release $(FUZZ_SECONDS) .build-fuzz/run
 
 bench: lib
 	bash benchmarks/run.sh

@@ -7,12 +7,10 @@ import PackageDescription
 // depends on Weft needs no flag. The unsafe flags below belong to the C
 // library's own target (WeftC), which Swift clients of the Weft product never build.
 
-// The C parts: FORTIFY (it needs the optimizer, so release only) and the command
-// line recorded in the debug info, where Tests/abi/check_abi.py checks it.
-let hardenedC: [CSetting] = [
-  .define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release)),
-  .unsafeFlags(["-grecord-command-line"]),
-]
+// The C parts: FORTIFY (it needs the optimizer, so release only). CWeftHost, which
+// only libweft.so builds, also records its command line in the debug info, where
+// Tests/abi/check_abi.py checks it (an unsafe flag: never in the Weft product).
+let fortify: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
 
 let package = Package(
   name: "Weft",
@@ -24,10 +22,10 @@ let package = Package(
     .systemLibrary(
       name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
     // The context switch (assembly), the thread-local slot and nothing else.
-    .target(name: "CWeftCoro", cSettings: hardenedC),
+    .target(name: "CWeftCoro", cSettings: fortify),
     // Linked into libweft.so only: its host is not a Swift program, so Swift's
     // crash backtracer stays off there (see backtracer.c).
-    .target(name: "CWeftHost", cSettings: hardenedC),
+    .target(name: "CWeftHost", cSettings: fortify + [.unsafeFlags(["-grecord-command-line"])]),
     // include/weft.h as a module, so the @c layer uses the header's own types.
     .systemLibrary(name: "CWeftABI"),
     .target(name: "Weft", dependencies: ["CLibUV", "CWeftCoro"]),
@@ -40,12 +38,15 @@ let package = Package(
       ],
       // libweft.so stands alone: the Swift runtime linked in (-static-stdlib; its
       // symbols stay local through the version script), a SONAME, full RELRO.
+      // -z nodelete: dlclose leaves it mapped, as the runtime cannot be unloaded
+      // (a host thread that called in may still run its thread-exit hooks).
       linkerSettings: [
         .unsafeFlags([
           "-static-stdlib",
           "-Xlinker", "--version-script=\(Context.packageDirectory)/Sources/WeftC/weft.map",
           "-Xlinker", "-soname=libweft.so.0",
           "-Xlinker", "-z", "-Xlinker", "relro", "-Xlinker", "-z", "-Xlinker", "now",
+          "-Xlinker", "-z", "-Xlinker", "nodelete",
         ])
       ]),
     .executableTarget(

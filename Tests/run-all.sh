@@ -53,6 +53,8 @@ suite swift swift test
 suite swift-example swift run weft-swift-example --test
 suite swift-client bash Tests/swift-client/run.sh
 suite capi bash Tests/capi/run.sh ".build/$config"
+# The op-sequence fuzzer, bounded (make fuzz runs it long, on a checked build).
+suite fuzz bash Tests/fuzz/run.sh ".build/$config" "${WEFT_FUZZ_SECONDS:-30}"
 if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"
 fi

@@ -34,6 +34,9 @@ CC=${CC:-cc}
 PY=${PYTHON:-python3}
 IMPLS=${IMPLS:-"go weft"}
 ONLY=" $* "
+# The Python binding vs the stdlib and trio (benchmarks/python): `run.sh python`
+# runs only those; a full run ends with them.
+if [[ "$ONLY" == " python " ]]; then exec env RUNS="$RUNS" LIB="$LIB" bash "$HERE/python/run.sh"; fi
 # Only socket workloads asked for: their own script, their own table.
 if [[ -n "$*" && -z "$(tr ' ' '\n' <<<"$*" | grep -vxE 'echo|connect|')" ]]; then
   RUNS=$RUNS OUT=$OUT LIB=$LIB RESULTS=$RESULTS GO=$GO CC=$CC PYTHON=$PY TIMEOUT=$TIMEOUT exec bash "$HERE/net.sh"
@@ -210,6 +213,9 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
   --meta "runs=$RUNS" --meta "load_start=$LOAD_START" --meta "load_end=$LOAD_END" \
   --meta "filter=${*:-all}" ${NOTE:+--meta "note=$NOTE"} --out "$RESULTS"
 log "$fails run(s) failed; raw lines in $RAW"
+if want python; then
+  RUNS="$RUNS" LIB="$LIB" bash "$HERE/python/run.sh" || log "python benchmarks failed"
+fi
 # The socket benchmarks (echo, connect) have their own table; `run.sh echo`
 # or `run.sh connect` runs only them.
 if [[ "$ONLY" == "  " || "$ONLY" == *" echo "* || "$ONLY" == *" connect "* ]]; then

@@ -141,8 +141,11 @@ int weft_init(const weft_config *cfg);
  * and the SIGSEGV/SIGBUS handlers installed by weft_init are restored (a host
  * may dlclose the library afterwards). Returns 0 when every task finished within
  * the grace period, WEFT_ETIMEDOUT when some had not. A task that still runs
- * after that (it never returns to the scheduler) keeps its stack and the
- * workers wait for it. Task records (112 bytes each, the high-water mark of
+ * after that (a blocking system call, a loop that never calls into the
+ * runtime) keeps its stack and its worker thread is abandoned, not joined:
+ * weft_shutdown returns about 50 ms after the grace period (the drain ends
+ * early when only such tasks are left); the thread leaves when its task next
+ * switches away. Task records (112 bytes each, the high-water mark of
  * live tasks) are kept so late weft_dump_tasks calls stay valid. Idempotent:
  * later calls return 0. Must not be called from a task (WEFT_EDEADLK).
  * Blocks: yes (thread only).
@@ -157,6 +160,10 @@ int weft_shutdown(void);
 int64_t weft_now_ns(void);
 
 /* ------------------------------------------------------------------ tasks */
+/* Tasks are not preempted. A task that keeps its worker thread for more than
+ * about 10 ms (a blocking system call, a long loop) does not stall the others:
+ * that worker's queued tasks and timers move on and a spare thread takes its
+ * place until the task parks, yields or returns. */
 
 typedef void (*weft_fn)(void *arg);
 
@@ -257,6 +264,9 @@ int weft_chan_recv_ctx(weft_chan_t *ch, void *out, weft_ctx_t *ctx);
  * WEFT_ECLOSED, every blocked receiver WEFT_ECLOSED. A second close:
  * WEFT_ECLOSED. */
 int weft_chan_close(weft_chan_t *ch);
+/* 1 once closed (values may still be buffered), 0 while open; WEFT_EINVAL
+ * for a bad handle. Blocks: no. */
+int weft_chan_closed(weft_chan_t *ch);
 /* Buffered values / capacity; negative WEFT_E* for a bad handle. */
 int64_t weft_chan_len(weft_chan_t *ch);
 int64_t weft_chan_cap(weft_chan_t *ch);
@@ -515,7 +525,10 @@ int64_t weft_collect(weft_ctx_t *ctx, const weft_job *jobs, size_t n,
  *  - ctx (NULL: none) cancels the operation: result WEFT_ECANCELED or
  *    WEFT_ETIMEDOUT, and the operation did not happen (nothing received or
  *    sent, no lock or units held). A completion with result 0 means it did
- *    happen, even if ctx was canceled meanwhile.
+ *    happen, even if ctx was canceled meanwhile. weft_async_cancel(notify,
+ *    tag) does the same without a context of the caller's.
+ *  - Tags must be unique among the pending operations of one notify:
+ *    WEFT_EBUSY (nothing started) for a tag already pending.
  *  - Handles (ch, wg, mu, sem, ctx, notify, the channels in cases) are retained
  *    by the operation: the caller may release them at once. Buffers (out, elem,
  *    cases) are the caller's: they must stay valid and untouched until the
@@ -533,9 +546,9 @@ int weft_chan_recv_async(weft_chan_t *ch, void *out, weft_ctx_t *ctx,
 /* weft_chan_send_ctx of the elem_size bytes at elem, asynchronously. */
 int weft_chan_send_async(weft_chan_t *ch, const void *elem, weft_ctx_t *ctx,
                          weft_chan_t *notify, uint64_t tag);
-/* weft_select_ctx over cases[0..n) (n > 0, no default), asynchronously: result
- * is the index of the case that fired (its result field is set) or a negative
- * code. */
+/* weft_select_ctx over cases[0..n) (no default), asynchronously: result is
+ * the index of the case that fired (its result field is set) or a negative
+ * code. n == 0 (cases may be NULL) waits until ctx ends or the op is canceled. */
 int weft_select_async(weft_case *cases, size_t n, weft_ctx_t *ctx,
                       weft_chan_t *notify, uint64_t tag);
 /* weft_wg_wait_ctx, asynchronously. */
@@ -552,6 +565,27 @@ int weft_sem_acquire_async(weft_sem_t *sem, int64_t n, weft_ctx_t *ctx,
  * done. WEFT_EDEADLK at once for a context that can never be done; to stop
  * waiting early, wait on a weft_ctx_with_cancel child and cancel that. */
 int weft_ctx_wait_async(weft_ctx_t *ctx, weft_chan_t *notify, uint64_t tag);
+
+/* Withdraws the pending operation started on notify with tag: 1 if it was
+ * pending (its completion follows: WEFT_ECANCELED, or 0 when it completed
+ * first), 0 if none is (its completion was sent already), WEFT_EINVAL for a
+ * bad notify. Blocks: no. */
+int weft_async_cancel(weft_chan_t *notify, uint64_t tag);
+/* An eventfd (EFD_NONBLOCK) that becomes readable when completions arrive on
+ * notify, for poll/epoll/an event loop (asyncio add_reader, trio
+ * wait_readable); made on the first call, the same fd afterwards. The runtime
+ * owns it: don't read or close it; it stays valid while notify lives. Then
+ * drain with weft_async_poll. WEFT_EINVAL for a bad notify, WEFT_ENOMEM when
+ * no fd can be made. Blocks: no. */
+int weft_async_fd(weft_chan_t *notify);
+/* Resets notify's eventfd, then moves up to max completions from notify into
+ * out: returns how many (0: none waiting). When it returns max, call again:
+ * the fd only signals completions that arrive after the reset. WEFT_EINVAL
+ * for a bad notify, out NULL or max 0. Blocks: no. */
+int weft_async_poll(weft_chan_t *notify, weft_completion *out, size_t max);
+/* How many completions found notify full so far (they wait, parked, until
+ * the caller drains: none is lost). The fd signals on each. Blocks: no. */
+int64_t weft_async_overflows(weft_chan_t *notify);
 
 /* ------------------------------------------------------------ fd readiness */
 
@@ -593,7 +627,8 @@ int weft_fd_forget(int fd);
  * blocking libraries). Returns 0 once fn returned. WEFT_ETIMEDOUT /
  * WEFT_ECANCELED / WEFT_ESHUTDOWN when the wait ends first: fn still runs (or
  * finishes) on its pool thread, so arg must stay valid until fn returns (let
- * fn own it). WEFT_EINVAL for a NULL fn. Blocks: yes. */
+ * fn own it). A deadline already past or a context already done returns its
+ * error at once and fn does not run. WEFT_EINVAL for a NULL fn. Blocks: yes. */
 int weft_offload(weft_fn fn, void *arg);
 int weft_offload_until(weft_fn fn, void *arg, int64_t deadline_ns);
 int weft_offload_ctx(weft_fn fn, void *arg, weft_ctx_t *ctx);

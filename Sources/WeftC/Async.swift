@@ -39,12 +39,14 @@ func startAsync(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64, _ kind:
 @c public func weft_select_async(
   _ cases: UnsafeMutablePointer<weft_case>?, _ n: UInt, _ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64
 ) -> Int32 {
-  guard let cases, n > 0, n <= 1 << 20 else { return WeftError.invalid.code }
+  guard cases != nil || n == 0, n <= 1 << 20 else { return WeftError.invalid.code }
   let count = Int(n)
-  let own = SelectCopy(count)
-  guard translate(cases, own.cases, count) else { return WeftError.invalid.code }
+  let own = SelectCopy(max(count, 1))  // n == 0: waits until ctx ends or the op is canceled by tag
+  if let cases, !translate(cases, own.cases, count) { return WeftError.invalid.code }
   let channels = (0..<count).compactMap { own.cases[$0].channel.map { Unmanaged<Channel>.fromOpaque($0).takeUnretainedValue() } }
-  return startAsync(ctx, notify, tag) { .select(own.cases, count, channels) { copyBack($0, own.cases, cases) } }
+  return startAsync(ctx, notify, tag) {
+    .select(own.cases, count, channels) { index in if let cases { copyBack(index, own.cases, cases) } }
+  }
 }
 
 @c public func weft_wg_wait_async(
@@ -68,5 +70,44 @@ func startAsync(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64, _ kind:
 @c public func weft_ctx_wait_async(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64) -> Int32 {
   guard let target = ctxRef(ctx) else { return WeftError.invalid.code }  // NULL: background
   guard target.canEnd else { return WeftError.deadlock.code }
-  return startAsync(nil, notify, tag) { .contextDone(target) }
+  guard let notify = channel(notify)?.takeUnretainedValue() else { return WeftError.invalid.code }
+  return code(AsyncOp.start(.contextDone(target), context: target, notify: notify, tag: tag))
+}
+
+/// notify's state, for the functions below (WEFT_EINVAL: not a notify channel).
+@inline(__always)
+func notifyState(_ notify: ChanHandle?, _ body: (NotifyState) -> Int32) -> Int32 {
+  guard let notify = channel(notify)?.takeUnretainedValue(), notify.elemSize == AsyncCompletion.size
+  else { return WeftError.invalid.code }
+  return body(NotifyState.of(notify))
+}
+
+@c public func weft_async_cancel(_ notify: ChanHandle?, _ tag: UInt64) -> Int32 {
+  notifyState(notify) { $0.cancel(tag) ? 1 : 0 }
+}
+
+@c public func weft_async_fd(_ notify: ChanHandle?) -> Int32 {
+  notifyState(notify) { state in
+    let fd = state.fd()
+    return fd >= 0 ? fd : WeftError.noMemory.code
+  }
+}
+
+@c public func weft_async_poll(
+  _ notify: ChanHandle?, _ out: UnsafeMutablePointer<weft_completion>?, _ max: UInt
+) -> Int32 {
+  guard let out, max > 0 else { return WeftError.invalid.code }
+  guard let chan = channel(notify)?.takeUnretainedValue(), chan.elemSize == AsyncCompletion.size
+  else { return WeftError.invalid.code }
+  NotifyState.existing(chan)?.rearm()
+  let limit = Int(min(max, UInt(Int32.max)))
+  var n = 0
+  while n < limit, chan.tryReceive(into: UnsafeMutableRawPointer(out + n)) == nil { n += 1 }
+  return Int32(n)
+}
+
+@c public func weft_async_overflows(_ notify: ChanHandle?) -> Int64 {
+  guard let chan = channel(notify)?.takeUnretainedValue(), chan.elemSize == AsyncCompletion.size
+  else { return Int64(WeftError.invalid.code) }
+  return NotifyState.existing(chan)?.overflows.load(ordering: .relaxed) ?? 0
 }

@@ -104,6 +104,11 @@ func makeChannel(
   return channel._withUnsafeGuaranteedRef { code($0.close()) }
 }
 
+@c public func weft_chan_closed(_ ch: ChanHandle?) -> Int32 {
+  guard let channel = channel(ch) else { return WeftError.invalid.code }
+  return channel._withUnsafeGuaranteedRef { $0.isClosed ? 1 : 0 }
+}
+
 @c public func weft_chan_len(_ ch: ChanHandle?) -> Int64 {
   guard let channel = channel(ch) else { return Int64(WeftError.invalid.code) }
   return channel._withUnsafeGuaranteedRef { Int64($0.count) }

@@ -28,18 +28,19 @@ import Weft
   config.pointee.size = MemoryLayout<weft_config>.size
 }
 
+/// weft_config's size in 0.1.0, before offload_threads.
+private let configSizeV1 = MemoryLayout<weft_config>.offset(of: \weft_config.offload_threads)!
+
 @c public func weft_init(_ config: UnsafePointer<weft_config>?) -> Int32 {
   var settings = RuntimeConfig()
   if let config {
-    // Every field is read, so the size must cover them: 0.1.0's struct, the
-    // first version, already had all four (a later, larger one may add fields).
-    guard config.pointee.size >= MemoryLayout<weft_config>.offset(of: \weft_config.offload_threads)! else {
-      return WeftError.invalid.code  // below 0.1.0's struct; newer fields are read only when present
-    }
+    // The size must cover 0.1.0's four fields (the first version); fields
+    // added since (offload_threads) are read only when it covers them.
+    guard config.pointee.size >= configSizeV1 else { return WeftError.invalid.code }
     settings.workers = Int(config.pointee.workers)
     settings.stackSize = config.pointee.stack_size
     settings.shutdownGraceNs = config.pointee.shutdown_grace_ns
-    if config.pointee.size >= MemoryLayout<weft_config>.offset(of: \weft_config.offload_threads)! + 4 {
+    if config.pointee.size >= configSizeV1 + MemoryLayout<UInt32>.size {
       settings.offloadThreads = Int(config.pointee.offload_threads)
     }
     guard settings.stackSize == 0 || settings.stackSize >= 16 << 10 && settings.stackSize <= 64 << 20,

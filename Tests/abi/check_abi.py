@@ -6,11 +6,15 @@ Also checks that the library exports nothing but weft_* symbols (the Swift runti
 is linked in statically and must stay local), and that it stands alone and is
 hardened: SONAME libweft.so.<MAJOR>, no RUNPATH/RPATH outside $ORIGIN, no Swift
 runtime library NEEDED (the list is printed), full RELRO (GNU_RELRO + BIND_NOW),
-and its C files compiled with -O and -D_FORTIFY_SOURCE=2 (the command line each
-records in its debug info, -grecord-command-line).
+NODELETE (dlclose must not unmap the Swift runtime inside),
+and its C files compiled with -O and -D_FORTIFY_SOURCE=2, read from the command
+line those that record it (-grecord-command-line: CWeftHost) keep in their debug info,
+or else SwiftPM's build manifest (.build/<config>.yaml).
 
 usage: check_abi.py HEADER EMITTED_HEADER LIBWEFT_SO
 Prints one line per problem and "abi: N passed, N failed"."""
+import json
+import os
 import re
 import subprocess
 import sys
@@ -105,6 +109,23 @@ def compile_units(lib):
     return units
 
 
+def manifest_command(lib, source):
+    """The compile command of source in SwiftPM's build manifest (.build/<config>.yaml
+    beside the library's build folder), as one string, or None."""
+    folder = os.path.dirname(os.path.realpath(lib))
+    manifest = os.path.join(os.path.dirname(os.path.dirname(folder)), os.path.basename(folder) + ".yaml")
+    if not os.path.exists(manifest):
+        return None
+    inputs = None
+    for line in open(manifest):
+        line = line.strip()
+        if line.startswith("inputs:"):
+            inputs = line
+        elif line.startswith("args:") and inputs and '"%s"' % source in inputs:
+            return " " + " ".join(json.loads(line[len("args:"):]))
+    return None
+
+
 def check_standalone(lib, major, check):
     dynamic = readelf("-d", lib)
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.*?)\]", dynamic)
@@ -122,12 +143,18 @@ def check_standalone(lib, major, check):
     flags = " ".join(re.findall(r"\(FLAGS(?:_1)?\)\s+(?:Flags: )?(.*)", dynamic))
     check("BIND_NOW" in flags.split() or "NOW" in flags.split(), "no BIND_NOW (link with -z now): %s" % flags)
     check(re.search(r"^\s*GNU_RELRO\b", readelf("-l", lib), re.M), "no GNU_RELRO segment (-z relro)")
+    check("NODELETE" in flags.split(), "no NODELETE (-z nodelete: the Swift runtime inside cannot be unloaded)")
     c_units = [(name, producer) for name, producer in compile_units(lib)
                if name.endswith(".c") and "/Sources/" in name]
     check(c_units, "no compile unit of Sources/*.c found in the debug info")
+    recorded = [(name, producer) for name, producer in c_units if "-grecord-command-line" in producer]
+    check(recorded, "no Sources/*.c recorded its command line (CWeftHost's -grecord-command-line)")
     for name, producer in c_units:
-        if not check("-grecord-command-line" in producer, "%s: no command line in its debug info" % name):
-            continue
+        if (name, producer) not in recorded:
+            producer = manifest_command(lib, name)
+            if producer is None:
+                print("note: %s: no command line in its debug info or build manifest (FORTIFY unchecked)" % name)
+                continue
         if not re.search(r" -O([1-3sz]|fast)?(?=\s|$)", producer):
             print("note: %s built without optimization (a debug build): no FORTIFY to check" % name)
             continue

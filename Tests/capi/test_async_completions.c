@@ -1,7 +1,12 @@
 /* The *_async calls: each starts the blocking operation in a task and reports
  * exactly one {tag, result} on the notify channel; a context cancels the
- * operation before it happens; bad arguments start nothing. */
+ * operation before it happens; bad arguments start nothing. Cancel by tag, the
+ * eventfd with weft_async_poll, the overflow count, select over no case. */
 #include "check.h"
+
+#include <poll.h>
+#include <stdint.h>
+#include <unistd.h>
 
 static weft_completion next_completion(weft_chan_t *notify) {
   weft_completion c;
@@ -86,7 +91,79 @@ int main(void) {
   c = next_completion(notify);
   CHECK(c.tag == 14 && c.result == 1 && a == 5);
 
+  /* cancel by tag: no context of the caller's; a completed op is not pending. */
+  got = -1;
+  CHECK_OK(weft_chan_recv_async(ch, &got, NULL, notify, 20));
+  CHECK_CODE(weft_chan_recv_async(ch, &got, NULL, notify, 20), WEFT_EBUSY); /* tag in use */
+  CHECK_CODE(weft_async_cancel(notify, 20), 1);
+  c = next_completion(notify);
+  CHECK(c.tag == 20 && c.result == WEFT_ECANCELED && got == -1);
+  CHECK_CODE(weft_async_cancel(notify, 20), 0);
+  CHECK_CODE(weft_chan_try_send(ch, &v), WEFT_EAGAIN);
+
+  /* the eventfd: readable once a completion arrived, drained by poll. */
+  int fd = weft_async_fd(notify);
+  CHECK(fd >= 0 && weft_async_fd(notify) == fd);
+  weft_completion batch[8];
+  CHECK_CODE(weft_async_poll(notify, batch, 8), 0);
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  CHECK(poll(&pfd, 1, 0) == 0);
+  for (uint64_t t = 30; t < 33; t++) CHECK_OK(weft_chan_recv_async(ch, NULL, NULL, notify, t));
+  for (int i = 0; i < 3; i++) CHECK_OK(weft_chan_send(ch, &v));
+  int seen = 0;
+  while (seen < 3) {
+    CHECK(poll(&pfd, 1, 5000) == 1);
+    int n = weft_async_poll(notify, batch, 8);
+    CHECK(n >= 0);
+    for (int i = 0; i < n; i++) CHECK(batch[i].tag >= 30 && batch[i].tag < 33 && batch[i].result == 0);
+    seen += n;
+  }
+  CHECK(poll(&pfd, 1, 0) == 0 || weft_async_poll(notify, batch, 8) == 0);
+
+  /* overflow: a full notify counts and signals; nothing is lost. */
+  weft_chan_t *small;
+  CHECK_OK(weft_chan_make(sizeof(weft_completion), 1, &small));
+  int sfd = weft_async_fd(small);
+  CHECK(sfd >= 0);
+  CHECK_CODE(weft_async_overflows(small), 0);
+  for (uint64_t t = 1; t <= 4; t++) CHECK_OK(weft_ctx_wait_async(timed, small, t));
+  int64_t deadline = weft_now_ns() + 5000000000LL;
+  while (weft_async_overflows(small) < 3 && weft_now_ns() < deadline) weft_sleep_ns(1000000);
+  CHECK_CODE(weft_async_overflows(small), 3);
+  uint64_t tags = 0;
+  for (seen = 0; seen < 4;) {
+    struct pollfd spfd = {.fd = sfd, .events = POLLIN};
+    CHECK(poll(&spfd, 1, 5000) == 1);
+    int n = weft_async_poll(small, batch, 8);
+    for (int i = 0; i < n; i++) tags |= 1u << batch[i].tag;
+    seen += n;
+  }
+  CHECK(tags == 0x1e);
+
+  /* select over no case: waits until canceled (by tag here). */
+  CHECK_OK(weft_select_async(NULL, 0, NULL, notify, 40));
+  weft_sleep_ns(2000000);
+  CHECK_CODE(weft_chan_try_recv(notify, &c), WEFT_EAGAIN);
+  CHECK_CODE(weft_async_cancel(notify, 40), 1);
+  c = next_completion(notify);
+  CHECK(c.tag == 40 && c.result == WEFT_ECANCELED);
+
+  /* ctx_wait_async canceled by tag while its context lives. */
+  weft_ctx_t *live;
+  CHECK_OK(weft_ctx_with_cancel(weft_ctx_background(), &live));
+  CHECK_OK(weft_ctx_wait_async(live, notify, 41));
+  CHECK_CODE(weft_async_cancel(notify, 41), 1);
+  c = next_completion(notify);
+  CHECK(c.tag == 41 && c.result == WEFT_ECANCELED && weft_ctx_err(live) == 0);
+  weft_ctx_release(live);
+
   /* bad input starts nothing. */
+  CHECK_CODE(weft_async_cancel(NULL, 1), WEFT_EINVAL);
+  CHECK_CODE(weft_async_cancel(wrong, 1), WEFT_EINVAL);
+  CHECK_CODE(weft_async_fd(wrong), WEFT_EINVAL);
+  CHECK_CODE(weft_async_poll(notify, NULL, 8), WEFT_EINVAL);
+  CHECK_CODE(weft_async_poll(notify, batch, 0), WEFT_EINVAL);
+  CHECK_CODE((int)weft_async_overflows(NULL), WEFT_EINVAL);
   CHECK_CODE(weft_chan_recv_async(NULL, &got, NULL, notify, 1), WEFT_EINVAL);
   CHECK_CODE(weft_chan_recv_async(ch, &got, NULL, wrong, 1), WEFT_EINVAL);
   CHECK_CODE(weft_chan_recv_async(ch, &got, NULL, NULL, 1), WEFT_EINVAL);
@@ -99,6 +176,7 @@ int main(void) {
   weft_mutex_release(mu);
   weft_sem_release(sem);
   weft_chan_release(other);
+  weft_chan_release(small);
   weft_chan_release(wrong);
   weft_chan_release(ch);
   weft_chan_release(notify);

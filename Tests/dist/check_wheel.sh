@@ -66,6 +66,7 @@ problems += [n for n in needed if n.startswith(check_abi.SWIFT_RUNTIME_LIBS) or 
 problems += [] if re.search(r"\(RUNPATH\)\s+Library runpath: \[\$ORIGIN\]", dynamic) else ["RUNPATH"]
 problems += [] if "Library soname: [libweft.so.0]" in dynamic else ["SONAME"]
 problems += [] if re.search(r"BIND_NOW|Flags: NOW", dynamic) else ["BIND_NOW"]
+problems += [] if "NODELETE" in dynamic else ["NODELETE"]
 problems += [] if "GNU_RELRO" in check_abi.readelf("-l", lib) else ["GNU_RELRO"]
 print("%d weft_* exported; problems: %s" % (len(symbols), problems))
 sys.exit(1 if problems or len(symbols) < 100 else 0)

@@ -147,6 +147,15 @@ BENCH_FN void bench_run_main(weft_fn fn, void *arg) {
   pthread_mutex_lock(&m.mu);
   while (!m.done) pthread_cond_wait(&m.cv, &m.mu);
   pthread_mutex_unlock(&m.mu);
+  if (getenv("BENCH_STATS")) { /* the scheduler's counters, for FINDINGS.md */
+    weft_stats st;
+    memset(&st, 0, sizeof st);
+    st.size = sizeof st;
+    if (weft_stats_get(&st) == 0)
+      fprintf(stderr, "stats: workers=%u spawned=%llu switches=%llu steals=%llu\n", st.workers,
+              (unsigned long long)st.tasks_spawned, (unsigned long long)st.switches,
+              (unsigned long long)st.steals);
+  }
 }
 
 /* --------------------------------------------------------------- report */

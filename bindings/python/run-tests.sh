@@ -3,7 +3,8 @@
 #   bash bindings/python/run-tests.sh /abs/path/to/libweft.so
 # Makes (or reuses) a venv with pytest under .build/python-venv; on machines
 # without python3-venv it falls back to virtualenv, apt-get python3-venv, or
-# pip --user. Ends with pytest's summary line; non-zero exit on failure.
+# pip --user; adds trio, anyio and mypy to it. Ends with pytest's summary
+# line; non-zero exit on failure.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -49,6 +50,13 @@ else
   echo "no venv available: pip install --user pytest" >&2
   python3 -m pip install -q --user pytest >&2 || python3 -m pip install -q --user --break-system-packages pytest >&2 || exit 2
   py=python3
+fi
+
+# trio, anyio (the async API under both) and mypy (--strict on the examples):
+# into the venv from PyPI when missing; without them those tests skip.
+if [ "$py" = "$venv/bin/python" ] && ! "$py" -c 'import trio, anyio, mypy' >/dev/null 2>&1; then
+  "$py" -m pip install -q --disable-pip-version-check trio anyio mypy >&2 ||
+    echo "run-tests.sh: pip install trio anyio mypy failed: those tests skip" >&2
 fi
 
 cd "$root"

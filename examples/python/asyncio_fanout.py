@@ -1,6 +1,7 @@
 """The asyncio bridge at scale: 10,000 concurrent awaits in one event loop, fed
 by a plain thread through a weft channel, all under a context with a timeout.
-No OS thread per await: one reader thread per loop resolves the futures.
+No OS thread per await, no reader thread: the loop watches the runtime's
+completion eventfd and wakes the awaiters in batches.
 
 Phase 1: 10,000 asyncio tasks each `await jobs.recv_async(ctx=ctx)`; a thread
   sends the jobs; each task answers on `results` with send_async; the main
@@ -15,22 +16,23 @@ import asyncio
 import sys
 import threading
 import time
+from typing import Tuple
 
 import weft
 
 
-async def phase1(n):
-    jobs = weft.Channel(256)
-    results = weft.Channel(256)
+async def phase1(n: int) -> int:
+    jobs: weft.Channel[int] = weft.Channel(256)
+    results: weft.Channel[Tuple[int, int]] = weft.Channel(256)
     with weft.with_timeout(30) as ctx:
-        async def worker():
+        async def worker() -> None:
             job = await jobs.recv_async(ctx=ctx)
             await results.send_async((job, job * 2), ctx=ctx)
 
         tasks = [asyncio.create_task(worker()) for _ in range(n)]
         await asyncio.sleep(0)  # let them all start awaiting
 
-        def feed():
+        def feed() -> None:
             for i in range(n):
                 jobs.send(i, ctx=ctx)
         feeder = weft.go(feed)
@@ -48,8 +50,8 @@ async def phase1(n):
     return threads
 
 
-async def phase2(n, timeout):
-    never = weft.Channel()
+async def phase2(n: int, timeout: float) -> int:
+    never: weft.Channel[int] = weft.Channel()
     with weft.with_timeout(timeout) as ctx:
         outcomes = await asyncio.gather(*(never.recv_async(ctx=ctx) for _ in range(n)),
                                         return_exceptions=True)
@@ -57,7 +59,7 @@ async def phase2(n, timeout):
     return timeouts
 
 
-def main():
+def main() -> int:
     short = "--short" in sys.argv
     n = 10_000
     t0 = time.monotonic()

@@ -12,7 +12,7 @@ import time
 import weft
 
 
-def generate(ctx, out, n):
+def generate(ctx: weft.Context, out: weft.Channel[int], n: int) -> None:
     try:
         for i in range(1, n + 1):
             out.send(i, ctx=ctx)  # Canceled if ctx ends while we wait
@@ -22,23 +22,26 @@ def generate(ctx, out, n):
         out.close()
 
 
-def square(inp, out):
+def square(inp: weft.Channel[int], out: weft.Channel[int]) -> None:
     for v in inp:  # until inp is closed and drained
         out.send(v * v)
 
 
-def main():
+def main() -> int:
     n = 2_000 if "--short" in sys.argv else 100_000
     workers = 8
     t0 = time.monotonic()
     with weft.with_signals() as ctx:  # SIGINT/SIGTERM cancel the pipeline
-        numbers = weft.Channel(64)
-        squares = weft.Channel(64)
+        numbers: weft.Channel[int] = weft.Channel(64)
+        squares: weft.Channel[int] = weft.Channel(64)
         weft.go(generate, ctx, numbers, n)
         wg = weft.WaitGroup()
         for _ in range(workers):
             wg.go(square, numbers, squares)
-        weft.go(lambda: (wg.wait(), squares.close()))
+        def close_when_done() -> None:
+            wg.wait()
+            squares.close()
+        weft.go(close_when_done)
         total = sum(squares)
     expected = n * (n + 1) * (2 * n + 1) // 6
     dt = time.monotonic() - t0

@@ -25,7 +25,7 @@ let examples: [(String, (Bool) throws -> Bool)] = [
 ]
 var failed: [String] = []
 for (name, run) in examples {
-  print("== \(name)")
+  print("-- \(name)")
   do {
     if try !run(test) { failed.append(name) }
   } catch {

@@ -53,8 +53,8 @@ package final class Channel: @unchecked Sendable {
     storage.destroy(destructor: destructor)
   }
 
-  @inline(__always) public var elemSize: Int { storage.pointee.elemSize }
-  @inline(__always) public var capacity: Int { storage.pointee.machine.capacity }
+  @inline(__always) package var elemSize: Int { storage.pointee.elemSize }
+  @inline(__always) package var capacity: Int { storage.pointee.machine.capacity }
 
   /// Buffered values now.
   package var count: Int {
@@ -85,7 +85,8 @@ package final class Channel: @unchecked Sendable {
 
   /// Sends the elemSize bytes at elem, waiting until a receiver or buffer space
   /// takes them, the deadline passes (.timedOut) or the context ends.
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func send(
     _ elem: UnsafeRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
@@ -100,7 +101,8 @@ package final class Channel: @unchecked Sendable {
   }
 
   /// Sends only if that needs no waiting: .wouldBlock otherwise.
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func trySend(_ elem: UnsafeRawPointer?) -> WeftError? {
     let status = sendNow(elem)
     return status == 0 ? nil : WeftError(rawValue: status)
@@ -146,7 +148,8 @@ package final class Channel: @unchecked Sendable {
 
   /// Receives into out (nil discards), waiting for a value; .closed once the
   /// channel is closed and drained.
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func receive(
     into out: UnsafeMutableRawPointer?, deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
@@ -160,7 +163,8 @@ package final class Channel: @unchecked Sendable {
     return WeftError(rawValue: status)
   }
 
-  @usableFromInline @inline(__always)
+  @inline(__always)
+  @usableFromInline
   package func tryReceive(into out: UnsafeMutableRawPointer?) -> WeftError? {
     let status = receiveNow(out)
     return status == 0 ? nil : WeftError(rawValue: status)

@@ -70,6 +70,7 @@ package struct ChannelStateMachine {
 
   @inline(__always)
   package mutating func send() -> SendAction {
+    weftAssert(count >= 0 && count <= capacity && head >= 0 && (capacity == 0 || head < capacity), "channel counts out of range")
     if closed { return .closed }
     if count == 0, let receiver = receivers.dequeueClaiming() { return .handOff(receiver) }
     if count < capacity {
@@ -82,6 +83,7 @@ package struct ChannelStateMachine {
 
   @inline(__always)
   package mutating func receive() -> ReceiveAction {
+    weftAssert(count == 0 || receivers.head == nil || receivers.head!.pointee.parker.claimed != Parker.unclaimed, "a live receiver is queued on a channel with buffered values")
     if count > 0 {
       let slot = head
       head = advance(slot)
@@ -101,6 +103,7 @@ package struct ChannelStateMachine {
   /// and wakes every queued waiter with "closed" (`dequeueClaiming` on both
   /// queues until nil).
   package mutating func close() -> Bool {
+    weftAssert(count >= 0 && count <= capacity, "channel counts out of range")
     if closed { return false }
     closed = true
     return true

@@ -89,6 +89,7 @@ extension UnsafeMutablePointer where Pointee == ChannelStorage {
   /// unlocking.
   @inline(__always)
   func sendLocked(_ elem: UnsafeRawPointer?, wake: inout ParkerRef?) -> Int32 {
+    weftAssert(pointee.lock.isLocked, "sendLocked without the channel's lock")
     switch pointee.machine.send() {
     case .buffer(let index):
       if let elem { copyElement(slot(index), elem, pointee.elemSize) }
@@ -109,6 +110,7 @@ extension UnsafeMutablePointer where Pointee == ChannelStorage {
   /// Returns 0, ECLOSED (closed and drained) or EAGAIN; `wake` as for send.
   @inline(__always)
   func receiveLocked(_ out: UnsafeMutableRawPointer?, wake: inout ParkerRef?) -> Int32 {
+    weftAssert(pointee.lock.isLocked, "receiveLocked without the channel's lock")
     switch pointee.machine.receive() {
     case .take(let index):
       if let out { copyElement(out, slot(index), pointee.elemSize) }
@@ -136,6 +138,7 @@ extension UnsafeMutablePointer where Pointee == ChannelStorage {
   /// claimed, given ECLOSED and moved to `woken`; the caller wakes them after
   /// unlocking (`wakeAll`).
   func closeLocked(into woken: inout WakeList) -> Bool {
+    weftAssert(pointee.lock.isLocked, "closeLocked without the channel's lock")
     guard pointee.machine.close() else { return false }
     while let receiver = pointee.machine.receivers.dequeueClaiming() {
       receiver.pointee.result = WeftError.closed.code

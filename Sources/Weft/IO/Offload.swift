@@ -124,6 +124,7 @@ public enum Offload {
   public static func run(deadline: Int64 = noDeadline, context: Context? = nil, _ body: @escaping () -> Void) -> WeftError? {
     if Runtime.isStopping { return .shutdown }
     if let error = context?.error { return error }
+    if deadline != noDeadline && deadline <= monotonicNow() { return .timedOut }
     let job = Job(body)
     if let error = pool().submit(job) { return error }
     return ParkerRef.with { parker in

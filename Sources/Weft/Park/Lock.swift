@@ -23,8 +23,12 @@ package struct SpinLock: ~Copyable, @unchecked Sendable {
 
   @inline(__always)
   package func unlock() {
+    weftAssert(word.load(ordering: .relaxed) != 0, "unlock of a SpinLock that is not held")
     word.store(0, ordering: .releasing)
   }
+
+  /// Held by someone (a racy snapshot, for assertions).
+  package var isLocked: Bool { word.load(ordering: .relaxed) != 0 }
 
   @inline(never)
   private func lockContended() {

@@ -103,6 +103,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
   /// Step 2's end: hands control back to the parked side. Only the claimer calls it.
   @inline(__always)
   package func wake() {
+    weftAssert(claimed != Parker.unclaimed, "wake() of an unclaimed parker")
     if let task = pointee.task {
       Scheduler.unpark(task)
     } else if let signal = pointee.signal {
@@ -135,6 +136,7 @@ extension UnsafeMutablePointer where Pointee == Parker {
       ParkerSlot.retire(task.pointee.parkerSlot)
       if let timer { Timers.cancel(timer) }
     } else {
+      let recorded = Deadlock.threadWillBlock(self, deadline: deadline, reason: reason)
       pointee.signal!._withUnsafeGuaranteedRef { signal in
         ParkerSlot.publish(signal.parkerSlot, self)
         if !(Runtime.isStopping && tryClaim(Parker.shutdown)) {
@@ -142,7 +144,9 @@ extension UnsafeMutablePointer where Pointee == Parker {
         }
         ParkerSlot.retire(signal.parkerSlot)
       }
+      Deadlock.threadWoke(self, recorded)
     }
+    weftAssert(claimed != Parker.unclaimed, "park() returned unclaimed")
     return claimed
   }
 }

@@ -40,6 +40,7 @@ package struct WaitQueue {
   package var isEmpty: Bool { head == nil }
 
   package mutating func enqueue(_ waiter: WaiterRef) {
+    weftAssert(!waiter.pointee.queued, "a waiter enqueued while already in a queue")
     waiter.pointee.next = nil
     waiter.pointee.prev = tail
     if let tail { tail.pointee.next = waiter } else { head = waiter }
@@ -51,6 +52,7 @@ package struct WaitQueue {
   /// Puts a waiter at the front: a woken waiter that lost the race re-queues
   /// ahead of later arrivals and keeps its place (Go's LIFO semacquire).
   package mutating func enqueueFront(_ waiter: WaiterRef) {
+    weftAssert(!waiter.pointee.queued, "a waiter enqueued while already in a queue")
     waiter.pointee.prev = nil
     waiter.pointee.next = head
     if let head { head.pointee.prev = waiter } else { tail = waiter }
@@ -61,6 +63,7 @@ package struct WaitQueue {
 
   package mutating func remove(_ waiter: WaiterRef) {
     guard waiter.pointee.queued else { return }
+    weftAssert(waiter.pointee.prev != nil || head == waiter, "a waiter removed from a queue that does not hold it")
     let prev = waiter.pointee.prev
     let next = waiter.pointee.next
     if let prev { prev.pointee.next = next } else { head = next }
@@ -77,6 +80,7 @@ package struct WaitQueue {
     while let waiter = head {
       remove(waiter)
       if waiter.pointee.parker.tryClaim(waiter.pointee.caseIndex) { return waiter }
+      weftAssert(waiter.pointee.parker.claimed != Parker.unclaimed, "a dequeued waiter is neither ours nor claimed")
     }
     return nil
   }
@@ -138,11 +142,13 @@ extension UnsafeMutablePointer where Pointee == Parker {
     enqueue: (WaiterRef) -> Void, leave: (WaiterRef) -> Void,
     beforePark: () -> WeftError? = { nil }
   ) -> QueuedWait {
+    weftAssert(lock.isLocked, "waitQueued entered without the primitive's lock")
     prepare()
     var waiter = Waiter(parker: self, elem: elem)
     waiter.amount = amount
     return withUnsafeMutablePointer(to: &waiter) { w in
       enqueue(w)
+      let object = Deadlock.enabled ? withUnsafePointer(to: lock) { UnsafeRawPointer($0) } : nil
       lock.unlock()
       if let error = beforePark() {
         if tryClaim(Parker.canceled) {
@@ -155,7 +161,10 @@ extension UnsafeMutablePointer where Pointee == Parker {
         }
         return .failed(error)
       }
+      if let object { Deadlock.noteWait(self, object) }
       let claim = park(deadline: deadline, context: context, reason: reason)
+      if object != nil { Deadlock.clearWait(self) }
+      weftAssert(claim == w.pointee.caseIndex || claim < 0, "a waiter claimed for another case")
       if claim == w.pointee.caseIndex { return .claimed(result: w.pointee.result) }
       lock.lock()
       leave(w)

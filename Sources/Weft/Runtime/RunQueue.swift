@@ -43,6 +43,31 @@ struct RunQueue: ~Copyable {
     lock.unlock()
   }
 
+  /// Takes up to max tasks from the head (Go's globrunqget): the first, and the
+  /// rest linked through `next` (nil-terminated), with their number.
+  func popBatch(max: Int) -> (first: TaskRef, rest: TaskRef?, restCount: Int)? {
+    if isEmpty { return nil }
+    lock.lock()
+    guard let first = ends.pointee.head else {
+      lock.unlock()
+      return nil
+    }
+    var last = first
+    var taken = 1
+    while taken < max, let next = last.pointee.next {
+      last = next
+      taken += 1
+    }
+    ends.pointee.head = last.pointee.next
+    if ends.pointee.head == nil { ends.pointee.tail = nil }
+    count.subtract(taken, ordering: .relaxed)
+    lock.unlock()
+    last.pointee.next = nil
+    let rest = first.pointee.next
+    first.pointee.next = nil
+    return (first, rest, taken - 1)
+  }
+
   func pop() -> TaskRef? {
     if isEmpty { return nil }
     lock.lock()
@@ -132,6 +157,27 @@ struct LocalRunQueue: ~Copyable {
       else { return nil }
       for i in 0..<Int(n) { batch[i]!.pointee.next = i + 1 < Int(n) ? batch[i + 1] : nil }
       return (batch[0]!, batch[Int(n) - 1]!, Int(n))
+    }
+  }
+
+  /// Any thread (the monitor for a stuck owner, an inactive owner): takes every
+  /// task, linked through `next`, for the global queue; nil when empty.
+  func takeAll() -> (first: TaskRef, last: TaskRef, count: Int)? {
+    while true {
+      let h = head.load(ordering: .acquiring)
+      let t = tail.load(ordering: .acquiring)
+      let n = t &- h
+      if n == 0 { return nil }
+      if n > LocalRunQueue.capacity { continue }  // a torn read of head and tail
+      let taken: (TaskRef, TaskRef, Int)? = withUnsafeTemporaryAllocation(of: TaskRef?.self, capacity: Int(n)) {
+        batch in
+        for i in 0..<n { batch[Int(i)] = slot(h &+ i).pointee }
+        guard head.compareExchange(expected: h, desired: h &+ n, ordering: .acquiringAndReleasing).exchanged
+        else { return nil }
+        for i in 0..<Int(n) { batch[i]!.pointee.next = i + 1 < Int(n) ? batch[i + 1] : nil }
+        return (batch[0]!, batch[Int(n) - 1]!, Int(n))
+      }
+      if let taken { return taken }
     }
   }
 

@@ -28,6 +28,14 @@ public final class Runtime: @unchecked Sendable {
   let stopWorkers = Atomic<Bool>(false)
   let sleepers = Atomic<Int>(0)
   let spinning = Atomic<Int>(0)
+  /// Active workers not stuck in a task (see Monitor.swift): config.workers in
+  /// the steady state.
+  let running = Atomic<Int>(0)
+  /// How many workers run tasks: config.workers, fewer if some threads could not
+  /// be started. Set by launch before any worker looks.
+  @exclusivity(unchecked)
+  private(set) var target = 0
+  private(set) var monitor: Monitor? = nil
   private let nextTaskId = Atomic<UInt64>(1)
   private let nextTimerWorker = Atomic<Int>(0)
 
@@ -97,6 +105,7 @@ public final class Runtime: @unchecked Sendable {
     }
     let runtime = Runtime(config: config.resolved())
     if let error = runtime.launch() { return (nil, error) }
+    Deadlock.start(runtime)
     shared = runtime
     sharedRef = Unmanaged.passUnretained(runtime)
     lifecycle.store(Phase.running.rawValue, ordering: .releasing)
@@ -110,43 +119,65 @@ public final class Runtime: @unchecked Sendable {
   private func launch() -> WeftError? {
     Runtime.registerForkHandler()
     cweft_overflow_handler_install()
+    // config.workers run tasks; when they all started, as many spares stand by
+    // for workers stuck in a task (their threads start on first use,
+    // Monitor.swift).
     let all = (0..<config.workers).map { Worker(runtime: self, index: $0) }
     var started = 0
     var failure: Int32 = 0
     for worker in all {
-      var attr = pthread_attr_t()
-      pthread_attr_init(&attr)
-      pthread_attr_setstacksize(&attr, 1 << 20)
-      let raw = Unmanaged.passRetained(worker).toOpaque()
-      failure = pthread_create(
-        &worker.thread, &attr,
-        { raw in
-          let worker = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
-          worker.run()
-          return nil
-        }, raw)
-      pthread_attr_destroy(&attr)
+      worker.active.store(true, ordering: .relaxed)
+      failure = startThread(worker)
       if failure != 0 {
-        Unmanaged<Worker>.fromOpaque(raw).release()
+        worker.active.store(false, ordering: .relaxed)
         break
       }
       started += 1
     }
+    target = started
     workers = Array(all.prefix(started))
     if started < all.count {
       report("weft: started \(started) of \(all.count) workers (pthread_create: \(String(cString: strerror(failure))))\n")
+    } else {
+      workers += (0..<Monitor.spares(started)).map { Worker(runtime: self, index: started + $0) }
     }
     if started == 0 {
       cweft_overflow_handler_uninstall()
       return .noMemory
     }
+    running.store(started, ordering: .sequentiallyConsistent)
     launched.store(true, ordering: .releasing)
+    monitor = Monitor(runtime: self)
     return nil
   }
 
   /// A worker thread's first step: wait until launch() settled `workers`.
   func waitLaunched() {
     while !launched.load(ordering: .acquiring) { sched_yield() }
+  }
+
+  /// Creates the worker's thread (at launch, or a spare's on first use); the
+  /// pthread_create error, 0 when it started.
+  @discardableResult
+  func startThread(_ worker: Worker) -> Int32 {
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    pthread_attr_setstacksize(&attr, 1 << 20)
+    let raw = Unmanaged.passRetained(worker).toOpaque()
+    let rc = pthread_create(
+      &worker.thread, &attr,
+      { raw in
+        let worker = Unmanaged<Worker>.fromOpaque(raw!).takeRetainedValue()
+        worker.run()
+        return nil
+      }, raw)
+    pthread_attr_destroy(&attr)
+    if rc != 0 {
+      Unmanaged<Worker>.fromOpaque(raw).release()
+      return rc
+    }
+    worker.started.store(true, ordering: .sequentiallyConsistent)
+    return 0
   }
 
   /// weft_shutdown. See the header for the contract.
@@ -184,15 +215,17 @@ public final class Runtime: @unchecked Sendable {
     repeat {
       runtime.forEachLiveTask { _ = ParkerSlot.claimForShutdown($0.pointee.parkerSlot) }
       _ = ThreadSignal.releaseAllForShutdown()
-      if runtime.liveTasks == 0 { break }
+      // Done, or only tasks that hold their worker (stuck: they cannot be
+      // resumed, their threads are abandoned below) are left.
+      if runtime.liveTasks <= runtime.stuckWorkers { break }
       usleep(1000)
     } while monotonicNow() < drainUntil
     runtime.stopWorkers.store(true, ordering: .sequentiallyConsistent)
-    for worker in runtime.workers { uv_async_send(worker.wakeup) }
-    for worker in runtime.workers { pthread_join(worker.thread, nil) }
+    // A worker still inside a task (a blocking call, a loop) is abandoned.
+    let joined = runtime.monitor?.stopAndJoinWorkers(until: monotonicNow() + Monitor.joinBudgetNs) ?? true
     _ = ThreadSignal.releaseAllForShutdown()
     let abandoned = runtime.liveTasks > 0
-    if !abandoned {
+    if !abandoned && joined {
       // Nothing runs on a task stack any more: give the address space back.
       for worker in runtime.workers { worker.stackCache.removeAll() }
       runtime.stacks.releaseAll()
@@ -204,6 +237,9 @@ public final class Runtime: @unchecked Sendable {
     ThreadSignal.retireKey()
     return late ? .timedOut : nil
   }
+
+  /// Workers the monitor found stuck in a task.
+  var stuckWorkers: Int { workers.reduce(0) { $0 + ($1.stuck.load(ordering: .relaxed) ? 1 : 0) } }
 
   /// How long tasks resumed with WEFT_ESHUTDOWN get to finish.
   static let drainNs: Int64 = 1_000_000_000
@@ -241,11 +277,13 @@ public final class Runtime: @unchecked Sendable {
   ) -> WeftError? {
     guard RuntimeConfig.validStackSize(stackSize) else { return .invalid }
     guard isRunning || current() != nil, !isStopping, let shared = sharedRef else { return .shutdown }
-    return shared._withUnsafeGuaranteedRef { runtime in
+    let error = shared._withUnsafeGuaranteedRef { runtime -> WeftError? in
       // Out of stacks: refuse rather than queue a task nothing can run.
       if runtime.starvedCount.load(ordering: .relaxed) > 0 { return .noMemory }
       return runtime.spawn(entry, arg, stackSize, name)
     }
+    Scheduler.preemptPoint()
+    return error
   }
 
   private func spawn(
@@ -302,9 +340,30 @@ public final class Runtime: @unchecked Sendable {
     for worker in workers where worker.wakeIfSleeping() { return }
   }
 
-  /// The worker that hosts a timer started from a plain thread (round robin).
+  /// The worker that hosts a timer started from a plain thread (round robin
+  /// over the first `target` workers, whose threads always run).
   func timerWorker() -> Worker {
-    workers[nextTimerWorker.add(1, ordering: .relaxed).oldValue % workers.count]
+    workers[nextTimerWorker.add(1, ordering: .relaxed).oldValue % target]
+  }
+
+  /// Wakes one sleeping worker (work went to the global queue).
+  func wakeAnyWorker() {
+    for worker in workers where worker.wakeIfSleeping() { return }
+  }
+
+  /// More workers run tasks than configured: one of them should retire.
+  @inline(__always)
+  var tooManyRunning: Bool { running.load(ordering: .relaxed) > target }
+
+  /// Counts one running worker out if more run than configured; true if it did.
+  func releaseRunning() -> Bool {
+    var n = running.load(ordering: .sequentiallyConsistent)
+    while n > target {
+      let (done, now) = running.compareExchange(expected: n, desired: n - 1, ordering: .sequentiallyConsistent)
+      if done { return true }
+      n = now
+    }
+    return false
   }
 
   // MARK: - Task records and the registry

@@ -30,11 +30,12 @@ public struct RuntimeStats: Sendable {
     guard let runtime = Runtime.shared else { return nil }
     var stats = RuntimeStats()
     if Runtime.forked { return stats }  // no workers, no tasks in a forked child
-    stats.workers = runtime.workers.count
+    stats.workers = runtime.target
     var parks: UInt64 = 0
     var unparks = runtime.foreignUnparks.load(ordering: .relaxed)
     stats.tasksSpawned = runtime.foreignSpawned.load(ordering: .relaxed)
     var timers = 0
+    var spareQueued = 0
     for worker in runtime.workers {
       stats.tasksSpawned &+= worker.spawned.load(ordering: .relaxed)
       stats.tasksFinished &+= worker.finished.load(ordering: .relaxed)
@@ -43,12 +44,16 @@ public struct RuntimeStats: Sendable {
       parks &+= worker.parks.load(ordering: .relaxed)
       unparks &+= worker.unparks.load(ordering: .relaxed)
       timers += worker.timersActive.load(ordering: .relaxed)
-      stats.runQueueLengths.append(worker.queue.count)
+      if worker.index < runtime.target {
+        stats.runQueueLengths.append(worker.queue.count)
+      } else {
+        spareQueued += worker.queue.count
+      }
     }
     stats.tasksLive = UInt64(runtime.liveTasks)
     stats.tasksParked = parks > unparks ? parks - unparks : 0
     stats.timersPending = UInt64(max(0, timers))
-    let queued = stats.runQueueLengths.reduce(0, +) + runtime.globalQueue.count.load(ordering: .relaxed)
+    let queued = stats.runQueueLengths.reduce(0, +) + spareQueued + runtime.globalQueue.count.load(ordering: .relaxed)
     stats.deadlocked =
       stats.tasksLive > 0 && stats.tasksParked == stats.tasksLive && stats.timersPending == 0 && queued == 0
       && Poller.activeHandles == 0  // a task waiting on an fd can be woken by it

@@ -14,7 +14,15 @@ import Synchronization
 /// Ownership: `current`, `post`, the caches and the libuv loop belong to the
 /// worker's thread. Other threads touch only `queue` (steal), `runnext` (an idle
 /// worker may take a task that sat there while this worker ran one long task),
-/// `timerOps` (under its lock), `sleeping`, the counters (read) and `wakeup`.
+/// `timerOps` (under its lock), `due` and the timer heap (under their locks),
+/// `sleeping`, `active`, `stuck`, the counters (read) and `wakeup`.
+///
+/// Active and inactive (Runtime/Monitor.swift): `runtime.config.workers` of the
+/// workers run tasks; the others are spares. When the monitor finds a worker
+/// stuck in one task, it hands that worker's queued tasks and timers over and
+/// activates a spare; a worker that finds more workers running than configured
+/// retires (`serveInactive`): it keeps serving its libuv loop and its timers but
+/// forwards every task they make runnable to the global queue.
 final class Worker: @unchecked Sendable {
   enum PostSwitch { case none, park, yield, exit }
 
@@ -51,29 +59,38 @@ final class Worker: @unchecked Sendable {
   var post = PostSwitch.none
   /// Tasks made runnable by this worker's timers (deadlines that passed): they
   /// run before anything queued, FIFO, so a deadline is served promptly even
-  /// when thousands of tasks are waiting to run. Owner-only; linked by `next`.
-  @exclusivity(unchecked)
-  private var dueHead: TaskRef? = nil
-  @exclusivity(unchecked)
-  private var dueTail: TaskRef? = nil
+  /// when thousands of tasks are waiting to run. Pushed by the owner; emptied by
+  /// the owner, or by the monitor when the owner is stuck.
+  let due = RunQueue()
   /// True while this worker runs timer callbacks (see Scheduler.ready).
   @exclusivity(unchecked)
   var firingTimers = false
+  /// Guards `timerHeap` (see Time/Timers.swift); `earliestTimer` is its first
+  /// deadline (noDeadline when empty), readable without the lock.
+  let timerLock = SpinLock()
+  let earliestTimer = Atomic<Int64>(noDeadline)
+  /// Runs tasks (see the type's comment); set by the monitor and by `retire`.
+  let active = Atomic<Bool>(false)
+  /// Set by the monitor while this worker has run one task too long.
+  let stuck = Atomic<Bool>(false)
+  /// The monitor asks the running task to yield at its next preemption point
+  /// (Scheduler.preemptPoint) by storing the switch count it saw; stale as soon
+  /// as this worker switches.
+  let preemptAt = Atomic<UInt64>(UInt64.max)
+  @inline(__always)
+  var preemptRequested: Bool { preemptAt.load(ordering: .relaxed) == switches.load(ordering: .relaxed) }
+  /// The thread was created (spares start on first use).
+  let started = Atomic<Bool>(false)
+  /// The thread's kernel id (for the monitor's look at its state), set when it starts.
+  @exclusivity(unchecked)
+  var tid: Int32 = 0
+  /// The thread left its scheduling loop (shutdown joins it then).
+  let exited = Atomic<Bool>(false)
 
-  func pushDue(_ task: TaskRef) {
-    task.pointee.next = nil
-    if let tail = dueTail { tail.pointee.next = task } else { dueHead = task }
-    dueTail = task
-  }
+  func pushDue(_ task: TaskRef) { due.push(task) }
 
   @inline(__always)
-  private func popDue() -> TaskRef? {
-    guard let task = dueHead else { return nil }
-    dueHead = task.pointee.next
-    if dueHead == nil { dueTail = nil }
-    task.pointee.next = nil
-    return task
-  }
+  private func popDue() -> TaskRef? { due.pop() }
 
   /// The task that switched away and whose `post` action is still to be done.
   @exclusivity(unchecked)
@@ -216,8 +233,27 @@ final class Worker: @unchecked Sendable {
     if let task = popDue() { return task }
     if let task = takeRunnext() { return task }
     if let task = queue.pop() { return task }
-    if let task = withRuntime({ $0.globalQueue.pop() }) { return task }
+    if let task = takeGlobalBatch() { return task }
     return steal()
+  }
+
+  /// A fair share of the global queue at once (Go's globrunqget): one lock
+  /// round trip per batch instead of one per task when a spawner or a full
+  /// ring feeds it. The first is returned, the rest go to the (empty) ring.
+  private func takeGlobalBatch() -> TaskRef? {
+    withRuntime { runtime in
+      let queued = runtime.globalQueue.count.load(ordering: .relaxed)
+      if queued == 0 { return nil }
+      let share = min(queued / runtime.target + 1, Int(LocalRunQueue.capacity) / 2)
+      guard let (first, rest, _) = runtime.globalQueue.popBatch(max: share) else { return nil }
+      var next = rest
+      while let task = next {
+        next = task.pointee.next
+        task.pointee.next = nil
+        if !queue.push(task) { runtime.globalQueue.push(task) }
+      }
+      return first
+    }
   }
 
   private func steal() -> TaskRef? {
@@ -248,7 +284,7 @@ final class Worker: @unchecked Sendable {
   }
 
   var hasWork: Bool {
-    if dueHead != nil || hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
+    if !due.isEmpty || hasRunnext || !queue.isEmpty || !runtime.globalQueue.isEmpty { return true }
     if timerOpsPending.load(ordering: .sequentiallyConsistent) { return true }
     // Work queued elsewhere is left to wake-ups and the 1 ms recheck (see
     // steal and idle): its owner may well be about to run it.
@@ -260,12 +296,17 @@ final class Worker: @unchecked Sendable {
   func run() {
     runtime.waitLaunched()
     cweft_tls_set(Unmanaged.passUnretained(self).toOpaque())
+    tid = Monitor.currentThreadId()
     cweft_overflow_thread_init()
     cweft_context_init_thread(g0)
     while !withRuntime({ $0.stopWorkers.load(ordering: .acquiring) }) {
+      if !active.load(ordering: .relaxed) || (withRuntime { $0.tooManyRunning } && retire()) {
+        serveInactive()
+        continue
+      }
       if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
       if io.pending.load(ordering: .relaxed) { Poller.drain(self) }
-      if let first = timerHeap.min, first.pointee.deadline <= monotonicNow() {
+      if earliestTimer.load(ordering: .relaxed) <= monotonicNow() {
         Timers.runDue(self)
         Timers.schedule(self)
       }
@@ -285,7 +326,7 @@ final class Worker: @unchecked Sendable {
         continue
       }
       uv_run(loop, UV_RUN_NOWAIT)  // due timers may make tasks runnable
-      if dueHead != nil || hasRunnext || !queue.isEmpty { continue }
+      if !due.isEmpty || hasRunnext || !queue.isEmpty { continue }
       if let task = spinForWork() {
         execute(task)
         continue
@@ -294,6 +335,7 @@ final class Worker: @unchecked Sendable {
     }
     cweft_overflow_thread_exit()
     cweft_tls_set(nil)
+    exited.store(true, ordering: .releasing)
   }
 
   /// Looks for work for a short while before sleeping: waking a sleeping vCPU
@@ -485,12 +527,64 @@ final class Worker: @unchecked Sendable {
     uv_async_send(wakeup)
   }
 
-  private func drainTimerOps() {
+  /// The owner (and the monitor for a stuck owner, `owner` false, which then
+  /// leaves the pending flag set: the owner re-arms its libuv timer when back).
+  func drainTimerOps(owner: Bool = true) {
     timerOpsLock.lock()
     let ops = timerOps
     timerOps.removeAll(keepingCapacity: true)
-    timerOpsPending.store(false, ordering: .sequentiallyConsistent)
+    timerOpsPending.store(!owner, ordering: .sequentiallyConsistent)
     timerOpsLock.unlock()
-    for op in ops { Timers.perform(op, on: self) }
+    for op in ops { Timers.perform(op, on: self, owner: owner) }
+    if owner { Timers.schedule(self) }
+  }
+
+  // MARK: - Hand-off (Runtime/Monitor.swift)
+
+  /// Any thread: moves every task queued here (due, runnext, the ring) to the
+  /// global queue and wakes a worker for them. The monitor calls it for a stuck
+  /// worker; an inactive worker for what its loop made runnable.
+  func handOffQueued() {
+    var moved = false
+    while let task = due.pop() {
+      runtime.globalQueue.push(task)
+      moved = true
+    }
+    if let task = TaskRef(bitPattern: runnextSlot.exchange(0, ordering: .acquiringAndReleasing)) {
+      runtime.globalQueue.push(task)
+      moved = true
+    }
+    if let (first, _, count) = queue.takeAll() {
+      runtime.globalQueue.pushChain(first, count: count)
+      moved = true
+    }
+    if moved { runtime.wakeAnyWorker() }
+  }
+
+  /// On g0: stops running tasks if more workers run than configured (a stuck
+  /// one came back). false if another worker retired first.
+  private func retire() -> Bool {
+    guard runtime.releaseRunning() else { return false }
+    active.store(false, ordering: .sequentiallyConsistent)
+    handOffQueued()
+    // This worker may have been woken for work in the global queue: pass it on.
+    if !runtime.globalQueue.isEmpty { runtime.wakeAnyWorker() }
+    return true
+  }
+
+  /// One round of an inactive worker: serves its timers, posted ops and loop,
+  /// forwarding what they make runnable, and sleeps until a timer, a wake-up
+  /// or its activation.
+  private func serveInactive() {
+    if timerOpsPending.load(ordering: .relaxed) { drainTimerOps() }
+    if io.pending.load(ordering: .relaxed) { Poller.drain(self) }
+    if earliestTimer.load(ordering: .relaxed) <= monotonicNow() {
+      Timers.runDue(self)
+      Timers.schedule(self)
+    }
+    handOffQueued()
+    if active.load(ordering: .sequentiallyConsistent) || runtime.stopWorkers.load(ordering: .acquiring) { return }
+    uv_run(loop, UV_RUN_ONCE)
+    handOffQueued()
   }
 }

@@ -218,6 +218,7 @@ package enum Select {
     var previous: UnsafeMutableRawPointer? = nil
     for l in 0..<m {
       let raw = cases[lockOrder[l]].channel!
+      weftAssert(previous == nil || UInt(bitPattern: raw) >= UInt(bitPattern: previous!), "select locks channels out of address order")
       if raw != previous { body(raw) }
       previous = raw
     }

@@ -46,6 +46,9 @@ public final class Mutex: @unchecked Sendable {
   static let spinRounds = 4
   static let spinPause = 30
 
+  /// Records the holder for the deadlock report (WEFT_DEADLOCK set). Beside the
+  /// lock word, so the fast paths' check loads a line they touch anyway.
+  @usableFromInline let tracksHolder = Deadlock.mode != .off
   /// The lock word; see the type's comment.
   @usableFromInline let state = Atomic<UInt32>(0)
   /// Guards `queue` and the `parked`/`woken` bits.
@@ -68,6 +71,7 @@ public final class Mutex: @unchecked Sendable {
   @inlinable @inline(__always)
   public func lock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
+      if tracksHolder { noteHolder(true) }
       return nil
     }
     return lockSlow(deadline: noDeadline, context: nil)
@@ -81,6 +85,7 @@ public final class Mutex: @unchecked Sendable {
   public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
+      if tracksHolder { noteHolder(true) }
       return nil
     }
     return lockSlow(deadline: deadline, context: context)
@@ -92,7 +97,10 @@ public final class Mutex: @unchecked Sendable {
     var s = state.load(ordering: .relaxed)
     while s & Mutex.locked == 0 {
       let (done, now) = state.compareExchange(expected: s, desired: s | Mutex.locked, ordering: .acquiring)
-      if done { return true }
+      if done {
+        if tracksHolder { noteHolder(true) }
+        return true
+      }
       s = now
     }
     return false
@@ -101,10 +109,17 @@ public final class Mutex: @unchecked Sendable {
   /// Unlocks. .notOwner when the mutex is not locked.
   @inlinable @inline(__always)
   public func unlock() -> WeftError? {
+    if tracksHolder { noteHolder(false) }
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
+      Scheduler.preemptPoint()  // a task locking in a loop never parks at one worker
       return nil
     }
     return unlockSlow()
+  }
+
+  @usableFromInline @inline(never)
+  func noteHolder(_ held: Bool) {
+    withUnsafePointer(to: queueLock) { held ? Deadlock.acquired($0) : Deadlock.released($0) }
   }
 
   private enum Outcome { case acquired, retry, woken, failed(WeftError) }
@@ -119,6 +134,7 @@ public final class Mutex: @unchecked Sendable {
       if s & Mutex.locked == 0 {
         let desired = (awoke ? s & ~Mutex.woken : s) | Mutex.locked
         if state.compareExchange(expected: s, desired: desired, ordering: .acquiring).exchanged {
+          if tracksHolder { noteHolder(true) }
           return nil
         }
         continue
@@ -133,7 +149,9 @@ public final class Mutex: @unchecked Sendable {
         continue
       }
       switch parkOnce(deadline: deadline, context: context, since: &since, awoke: awoke) {
-      case .acquired: return nil
+      case .acquired:
+        if tracksHolder { noteHolder(true) }
+        return nil
       case .retry: continue
       case .woken:
         awoke = true
@@ -207,6 +225,7 @@ public final class Mutex: @unchecked Sendable {
       queueLock.unlock()
       return nil
     }
+    weftAssert(state.load(ordering: .relaxed) & Mutex.parked != 0, "mutex waiters queued without the parked bit")
     let rest: UInt32 = queue.isEmpty ? 0 : Mutex.parked
     if monotonicNow() &- waiter.pointee.amount > Mutex.starvationNs {
       waiter.pointee.result = Mutex.handedOff

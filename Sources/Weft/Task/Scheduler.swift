@@ -31,6 +31,7 @@ public enum Scheduler {
 
   /// Switches to the worker; the task's state must already be `parking`.
   static func parkCurrent(_ task: TaskRef, reason: StaticString) {
+    weftAssert(task.pointee.state.load(ordering: .relaxed) != TaskRecord.running && task.pointee.state.load(ordering: .relaxed) != TaskRecord.parked, "a task parks without prepare()")
     task.pointee.waitReason = reason.utf8Start
     // A wake-up may already have come (state notified): skip the round trip.
     if task.pointee.state.load(ordering: .relaxed) == TaskRecord.notified,
@@ -129,6 +130,25 @@ public enum Scheduler {
       return
     }
     switchAway(task, .yield)
+  }
+
+  /// Yields if the monitor asked this worker's task to (it ran for 8 ms without
+  /// switching, Runtime/Monitor.swift): a task that keeps calling into the
+  /// runtime (a spawning loop, a mutex taken and released in a loop) lets the
+  /// others run on its own worker instead of being handed a spare thread.
+  /// Called where a task may run long without parking: spawning, Mutex.unlock.
+  @inline(__always)
+  public static func preemptPoint() {
+    if preemptPending.load(ordering: .relaxed) { preemptSlow() }
+  }
+
+  /// Set by the monitor while some worker has a preemption request (one load
+  /// on the fast paths, no thread-local lookup).
+  static let preemptPending = Atomic<Bool>(false)
+
+  @inline(never)
+  static func preemptSlow() {
+    if withCurrentWorker({ $0.current != nil && $0.preemptRequested }) == true { yield() }
   }
 
   /// The end of every task (called by the trampoline on the task's stack).

@@ -159,6 +159,7 @@ final class StackPool: @unchecked Sendable {
 
   /// Caller holds `lock`.
   private func map(_ bytes: Int) -> UnsafeMutableRawPointer? {
+    guard StackPool.addressSpaceLeft(after: bytes) else { return nil }
     let mem = mmap(
       nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
     guard let mem, mem != MAP_FAILED else { return nil }
@@ -174,6 +175,33 @@ final class StackPool: @unchecked Sendable {
       regionCount += 1
     }
     return mem
+  }
+
+  /// Under an address-space limit (RLIMIT_AS, `ulimit -v`), stacks stop short of
+  /// it by a reserve, so the runtime's own allocations (timers, records, libuv)
+  /// still succeed once stacks run out: spawns then get WEFT_ENOMEM instead of
+  /// a later allocation aborting the process. Read at each 32 MiB mapping only.
+  private static func addressSpaceLeft(after bytes: Int) -> Bool {
+    var limit = rlimit()
+    guard getrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max else { return true }
+    let reserve = max(64 << 20, Int(clamping: limit.rlim_cur / 4))
+    let fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return true }
+    defer { close(fd) }
+    var text = (Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0),
+                Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0),
+                Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0), Int8(0))
+    let used: Int = withUnsafeMutableBytes(of: &text) { buffer in
+      let n = read(fd, buffer.baseAddress, buffer.count - 1)
+      guard n > 0 else { return 0 }
+      var pages = 0
+      for byte in buffer.prefix(n) {
+        guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
+        pages = pages * 10 + Int(byte - UInt8(ascii: "0"))
+      }
+      return pages * pageSize
+    }
+    return used + bytes + reserve <= Int(clamping: limit.rlim_cur)
   }
 
   /// weft_shutdown, once no task can run again: unmaps every stack (the free

@@ -17,7 +17,7 @@ public func monotonicNow() -> Int64 {
 
 /// a + b, saturating at Int64.min and Int64.max.
 @inline(__always)
-public func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
+package func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
   let (sum, overflow) = a.addingReportingOverflow(b)
   return overflow ? (b > 0 ? Int64.max : Int64.min) : sum
 }
@@ -31,7 +31,7 @@ public func deadline(after ns: Int64) -> Int64 {
 
 /// Nanoseconds from now until deadline, never negative (saturating).
 @inline(__always)
-public func remainingNs(until deadline: Int64, now: Int64 = monotonicNow()) -> Int64 {
+package func remainingNs(until deadline: Int64, now: Int64 = monotonicNow()) -> Int64 {
   let (left, overflow) = deadline.subtractingReportingOverflow(now)
   if overflow { return deadline > now ? Int64.max : 0 }
   return max(0, left)
@@ -39,7 +39,7 @@ public func remainingNs(until deadline: Int64, now: Int64 = monotonicNow()) -> I
 
 /// Milliseconds from now until deadline, rounded up (libuv timers), saturating.
 @inline(__always)
-public func remainingMs(until deadline: Int64, now: Int64 = monotonicNow()) -> UInt64 {
+package func remainingMs(until deadline: Int64, now: Int64 = monotonicNow()) -> UInt64 {
   let ns = remainingNs(until: deadline, now: now)
   return UInt64(ns / 1_000_000) + (ns % 1_000_000 != 0 ? 1 : 0)
 }
@@ -47,7 +47,7 @@ public func remainingMs(until deadline: Int64, now: Int64 = monotonicNow()) -> U
 extension timespec {
   /// An absolute CLOCK_MONOTONIC time for pthread_cond_timedwait: a deadline
   /// before 0 becomes 0 (long past), so tv_nsec is always in 0..<1e9.
-  public init(monotonicDeadline deadline: Int64) {
+  package init(monotonicDeadline deadline: Int64) {
     let clamped = max(0, deadline)
     self.init(tv_sec: Int(clamped / 1_000_000_000), tv_nsec: Int(clamped % 1_000_000_000))
   }

@@ -8,9 +8,14 @@ import Synchronization
 /// Each worker keeps its timers in a binary heap (TimerHeap) and one libuv timer
 /// armed for the earliest: a pending timer costs a small entry, not a uv handle
 /// (100,000 parked deadlines are cheap). A timer belongs to one worker (its
-/// `owner`): only that worker's thread touches its heap. Other threads start and
-/// stop timers by posting a TimerOp. libuv counts in milliseconds and timers are
-/// checked against the nanosecond clock when it fires: timers never fire early.
+/// `owner`), whose heap is guarded by `owner.timerLock` (uncontended in the
+/// normal case): the owner's thread arms its libuv timer and serves the heap;
+/// other threads start and stop timers by posting a TimerOp. When the owner is
+/// stuck in one task (Runtime/Monitor.swift), the monitor serves its heap and its
+/// posted ops instead (`owner: false`: the heap only, never the owner's libuv
+/// loop), so no timer is reachable through one thread only. Callbacks run with
+/// no lock held. libuv counts in milliseconds and timers are checked against the
+/// nanosecond clock when it fires: timers never fire early.
 ///
 /// Lifetime: two references, the loop's (dropped once the timer has left the
 /// heap: fired or stopped) and the holder's (dropped by `cancel` or `release`);
@@ -31,7 +36,7 @@ package struct TimerEntry: ~Copyable {
   // The small fields first, sharing a word: an entry is per pending timer.
   let state = Atomic<UInt8>(TimerEntry.pending)
   let refs = Atomic<UInt8>(2)
-  // Owner-only:
+  // Under the owner's timerLock:
   var loopReleased = false
   var heapIndex: Int32 = -1  // position in the owner's heap, -1 when not in it
   let owner: Unmanaged<Worker>
@@ -145,18 +150,20 @@ package enum Timers {
     return state == TimerEntry.pending || state == TimerEntry.armed || state == TimerEntry.firing
   }
 
-  static func perform(_ op: TimerOp, on worker: Worker) {
+  /// A posted op; `owner` false when the monitor serves a stuck worker.
+  static func perform(_ op: TimerOp, on worker: Worker, owner: Bool = true) {
     switch op {
-    case .start(let timer): arm(timer, on: worker)
+    case .start(let timer): arm(timer, on: worker, owner: owner)
     case .stop(let timer):
       stopOnOwner(timer)
       dropReference(timer)  // the canceller's, handed over with the op
     }
   }
 
-  /// Owner only. Puts the timer in the heap (first time: pending -> armed); a
-  /// timer canceled before that leaves at once.
-  private static func arm(_ timer: TimerRef, on worker: Worker) {
+  /// Puts the timer in the heap (first time: pending -> armed); a timer canceled
+  /// before that leaves at once. Arms the libuv timer when `owner`.
+  private static func arm(_ timer: TimerRef, on worker: Worker, owner: Bool = true) {
+    weftAssert(!owner || Scheduler.currentWorker() === worker, "a timer armed off its owner's thread")
     let state = timer.pointee.state.load(ordering: .acquiring)
     let live =
       state == TimerEntry.armed
@@ -168,19 +175,31 @@ package enum Timers {
       leaveLoop(timer)
       return
     }
+    worker.timerLock.lock()
     worker.timerHeap.insert(timer)
+    let first = worker.timerHeap.min == timer
+    noteHeapChanged(worker)
+    worker.timerLock.unlock()
+    if first && owner { schedule(worker) }
+  }
+
+  /// Under worker.timerLock: publishes the heap's size and earliest deadline.
+  @inline(__always)
+  private static func noteHeapChanged(_ worker: Worker) {
     worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed)
-    if worker.timerHeap.min == timer { schedule(worker) }
+    worker.earliestTimer.store(worker.timerHeap.min?.pointee.deadline ?? noDeadline, ordering: .relaxed)
   }
 
   /// Owner only: arms the worker's libuv timer for the earliest deadline.
   static func schedule(_ worker: Worker) {
-    guard let first = worker.timerHeap.min else {
+    worker.timerLock.lock()
+    let earliest = worker.timerHeap.min?.pointee.deadline
+    worker.timerLock.unlock()
+    guard let deadline = earliest else {
       uv_timer_stop(worker.heapTimer)
       worker.heapTimerDeadline = noDeadline
       return
     }
-    let deadline = first.pointee.deadline
     if deadline == worker.heapTimerDeadline { return }
     worker.heapTimerDeadline = deadline
     uv_update_time(worker.loop)
@@ -200,29 +219,41 @@ package enum Timers {
     schedule(worker)
   }
 
-  /// Owner only: fires every timer whose deadline passed; true if any did. The
-  /// worker also calls this between tasks, so a busy worker does not wait for
-  /// its next libuv poll to serve deadlines.
+  /// Fires every timer of worker's heap whose deadline passed; true if any did.
+  /// The owner also calls this between tasks, so a busy worker does not wait for
+  /// its next libuv poll to serve deadlines; the monitor calls it (`owner`
+  /// false) for a worker stuck in a task, and the tasks the callbacks wake go to
+  /// the global queue.
   @discardableResult
-  static func runDue(_ worker: Worker) -> Bool {
+  static func runDue(_ worker: Worker, owner: Bool = true) -> Bool {
+    weftAssert(!owner || Scheduler.currentWorker() === worker, "timers run off their owner's thread")
     var now = monotonicNow()
     var ran = false
-    worker.firingTimers = true
-    defer { worker.firingTimers = false }
-    while let timer = worker.timerHeap.min {
+    if owner { worker.firingTimers = true }
+    defer { if owner { worker.firingTimers = false } }
+    while true {
+      worker.timerLock.lock()
+      guard let timer = worker.timerHeap.min else {
+        worker.timerLock.unlock()
+        break
+      }
       if timer.pointee.deadline > now {
         now = monotonicNow()  // callbacks take time: look again before stopping
-        if timer.pointee.deadline > now { break }
+        if timer.pointee.deadline > now {
+          worker.timerLock.unlock()
+          break
+        }
       }
       worker.timerHeap.remove(timer)
+      noteHeapChanged(worker)
+      worker.timerLock.unlock()
       fireDue(timer, on: worker, now: now)
       ran = true
     }
-    if ran { worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed) }
     return ran
   }
 
-  /// Owner only: a due timer, already out of the heap.
+  /// A due timer, already out of the heap; no lock held.
   private static func fireDue(_ timer: TimerRef, on worker: Worker, now: Int64) {
     guard
       timer.pointee.state.compareExchange(
@@ -238,28 +269,41 @@ package enum Timers {
       var next = saturatingAdd(timer.pointee.deadline, period)
       if next <= now { next = saturatingAdd(now, period) }  // missed ticks are dropped
       timer.pointee.deadline = next
-      timer.pointee.state.store(TimerEntry.armed, ordering: .releasing)
+      // Back in the heap before it is armed again: a canceller waits while it
+      // is firing, then finds it armed and in the heap.
+      worker.timerLock.lock()
       worker.timerHeap.insert(timer)
+      noteHeapChanged(worker)
+      worker.timerLock.unlock()
+      timer.pointee.state.store(TimerEntry.armed, ordering: .releasing)
     } else {
       timer.pointee.state.store(TimerEntry.fired, ordering: .releasing)
       leaveLoop(timer)
     }
   }
 
-  /// Owner only.
+  /// The owner, or the monitor serving a stuck owner.
   private static func stopOnOwner(_ timer: TimerRef) {
+    weftAssert(Scheduler.currentWorker().map { $0 === timer.pointee.owner.takeUnretainedValue() } ?? true,
+               "a timer stopped on another worker (the monitor, on no worker, may)")
     let worker = timer.pointee.owner.takeUnretainedValue()
+    worker.timerLock.lock()
     if timer.pointee.heapIndex >= 0 {
       worker.timerHeap.remove(timer)  // the uv timer may fire early: harmless
-      worker.timersActive.store(worker.timerHeap.count, ordering: .relaxed)
+      noteHeapChanged(worker)
     }
+    worker.timerLock.unlock()
     leaveLoop(timer)
   }
 
-  /// Owner only: the timer will not fire again; drop the loop's reference once.
+  /// The timer will not fire again; drop the loop's reference once.
   private static func leaveLoop(_ timer: TimerRef) {
-    guard !timer.pointee.loopReleased else { return }
+    let worker = timer.pointee.owner.takeUnretainedValue()
+    worker.timerLock.lock()
+    let released = timer.pointee.loopReleased
     timer.pointee.loopReleased = true
+    worker.timerLock.unlock()
+    guard !released else { return }
     timer.pointee.dispose?(timer.pointee.target)
     dropReference(timer)
   }
@@ -274,7 +318,8 @@ package enum Timers {
 
 /// A 4-ary min-heap of timers by deadline (Go's timer heap shape): the
 /// deadlines sit in the heap's own array, so sifting reads no entry, and each
-/// entry knows its index, so a stopped timer leaves in O(log n). Owner-only.
+/// entry knows its index, so a stopped timer leaves in O(log n). Under the
+/// owner's timerLock.
 struct TimerHeap {
   private var items: [(deadline: Int64, timer: TimerRef)] = []
 

@@ -196,21 +196,6 @@ def test_group_wait_async():
     run(main())
 
 
-def test_reader_thread_goes_idle():
-    ch = weft.Channel(1)
-
-    async def main():
-        ch.send(1)
-        return await ch.recv_async()
-    assert run(main()) == 1
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if not any(t.name == "weft-asyncio" for t in threading.enumerate()):
-            break
-        time.sleep(0.05)
-    assert not any(t.name == "weft-asyncio" for t in threading.enumerate())
-
-
 def test_bridges_die_with_their_loops():
     import gc
     from weft import aio
@@ -222,9 +207,42 @@ def test_bridges_die_with_their_loops():
     for _ in range(5):
         assert run(one()) == 1
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # readers exit after a second idle
+    while time.monotonic() < deadline:  # a loop's close releases its bridge
         gc.collect()
         if aio.live_bridges() == 0:
             break
         time.sleep(0.1)
     assert aio.live_bridges() == 0
+
+
+def test_empty_select_async_waits_until_timeout_or_cancel():
+    async def main():
+        t0 = time.monotonic()
+        with pytest.raises(weft.Timeout):
+            await weft.select_async([], timeout=0.05)
+        assert time.monotonic() - t0 >= 0.045
+        t = asyncio.create_task(weft.select_async([]))
+        await asyncio.sleep(0.02)
+        assert not t.done()
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+    run(main())
+
+
+def test_no_reader_thread_and_one_eventfd_per_loop():
+    from weft import aio
+
+    async def main():
+        ch = weft.Channel()
+        names = {t.name for t in threading.enumerate()}
+        t = asyncio.create_task(ch.recv_async())
+        await asyncio.sleep(0.01)
+        weft.go(ch.send, "x")
+        assert await t == "x"
+        b = aio.bridge()
+        assert b.fd >= 0 and b.pending == {}
+        # no thread was started for the loop (only the go() pool thread)
+        new = {t.name for t in threading.enumerate()} - names
+        assert all(name.startswith("weft-go") for name in new), new
+    run(main())

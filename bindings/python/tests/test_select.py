@@ -69,10 +69,21 @@ def test_select_ctx_done_and_after():
     assert sel.index == 1 and isinstance(sel.value, int)
 
 
-def test_select_none_case_and_deadlock():
+def test_select_none_case_and_empty_select_blocks():
     with pytest.raises(weft.Timeout):
         weft.select([None], timeout=0.01)
-    with pytest.raises(weft.Deadlock):
-        weft.select([])
-    with pytest.raises(weft.InvalidArgument):
+    # Go's empty select blocks: here until the timeout or the context ends.
+    t0 = time.monotonic()
+    with pytest.raises(weft.Timeout):
+        weft.select([], timeout=0.15)
+    assert time.monotonic() - t0 >= 0.14
+    with weft.with_cancel() as ctx:
+        threading.Timer(0.1, ctx.cancel).start()
+        with pytest.raises(weft.Canceled):
+            weft.select([], ctx=ctx)
+    # ...and forever on another thread too (not EDEADLK): still blocked after 1.5 s.
+    blocked = weft.go(weft.select, [])
+    time.sleep(1.5)
+    assert not blocked.done()
+    with pytest.raises(weft.InvalidArgument, match="case 0"):
         weft.select(["not a case"])

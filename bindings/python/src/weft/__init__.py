@@ -8,23 +8,23 @@ threads the binding manages; go_native() spawns C functions as weft tasks; the
 """
 from ._core import registry_size
 from ._ffi import LIB_PATH, NO_DEADLINE
-from .channel import Channel, Recv, Selected, Send, Timer, after, select, select_async, ticker
-from .context import (Context, Group, background, with_cancel, with_deadline, with_signals,
+from .channel import Case, Channel, Recv, Selected, Send, Timer, after, select, select_async, ticker
+from .context import (AfterFunc, Context, Group, background, with_cancel, with_deadline, with_signals,
                       with_timeout, with_value)
-from .errors import (Busy, Canceled, Closed, Deadlock, InvalidArgument, NoMemory, NotOwner,
+from .errors import (Busy, Canceled, Closed, Deadlock, Forked, InvalidArgument, NoMemory, NotOwner,
                      OutOfRange, Shutdown, Timeout, WeftError, WouldBlock)
-from .runtime import dump_tasks, go, go_native, init, now_ns, shutdown, sleep, stats, version
+from .runtime import collect, dump_tasks, go, go_native, init, now_ns, shutdown, sleep, stats, version
 from .sync import Cond, Mutex, Once, RWMutex, Semaphore, WaitGroup
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Channel", "Recv", "Send", "Selected", "Timer", "after", "select", "select_async", "ticker",
-    "Context", "Group", "background", "with_cancel", "with_deadline", "with_signals",
+    "Case", "Channel", "Recv", "Send", "Selected", "Timer", "after", "select", "select_async", "ticker",
+    "AfterFunc", "Context", "Group", "background", "with_cancel", "with_deadline", "with_signals",
     "with_timeout", "with_value",
-    "WeftError", "Busy", "Canceled", "Closed", "Deadlock", "InvalidArgument", "NoMemory",
+    "WeftError", "Busy", "Canceled", "Closed", "Deadlock", "Forked", "InvalidArgument", "NoMemory",
     "NotOwner", "OutOfRange", "Shutdown", "Timeout", "WouldBlock",
-    "dump_tasks", "go", "go_native", "init", "now_ns", "shutdown", "sleep", "stats", "version",
+    "collect", "dump_tasks", "go", "go_native", "init", "now_ns", "shutdown", "sleep", "stats", "version",
     "Cond", "Mutex", "Once", "RWMutex", "Semaphore", "WaitGroup",
     "registry_size", "LIB_PATH", "NO_DEADLINE",
 ]

@@ -116,6 +116,7 @@ PROTOTYPES = {
     "weft_chan_recv_until": (I, [P, P, I64]),
     "weft_chan_recv_ctx": (I, [P, P, P]),
     "weft_chan_close": (I, [P]),
+    "weft_chan_closed": (I, [P]),
     "weft_chan_len": (I64, [P]),
     "weft_chan_cap": (I64, [P]),
     "weft_chan_elem_size": (c_size_t, [P]),
@@ -227,6 +228,10 @@ PROTOTYPES = {
     "weft_mutex_lock_async": (I, [P, P, P, c_uint64]),
     "weft_sem_acquire_async": (I, [P, I64, P, P, c_uint64]),
     "weft_ctx_wait_async": (I, [P, P, c_uint64]),
+    "weft_async_cancel": (I, [P, c_uint64]),
+    "weft_async_fd": (I, [P]),
+    "weft_async_poll": (I, [P, P, c_size_t]),
+    "weft_async_overflows": (I64, [P]),
     # fd readiness, blocking offload, sockets (Python keeps its own sockets:
     # declared so the header and the binding stay one list)
     "weft_fd_wait": (I, [I, I]),
@@ -313,3 +318,28 @@ def _load():
 
 
 lib, LIB_PATH = _load()
+
+# The calls that never block, also bound through PyDLL: they keep the GIL,
+# which costs less than CDLL's release and re-acquire around a short call.
+# The binding uses `plib` for exactly these (and `lib` for everything else).
+NEVER_BLOCK = frozenset(name for name in PROTOTYPES if not name.startswith((
+    "weft_fd_", "weft_sock_", "weft_tcp_", "weft_unix_", "weft_offload")) and (name.startswith((
+    "weft_chan_try_", "weft_mutex_try_", "weft_rwmutex_try_", "weft_sem_try_", "weft_async_"))
+    or name.endswith(("_async", "_retain", "_len", "_cap", "_unlock", "_runlock", "_put", "_add",
+                      "_done", "_err", "_cause", "_cancel", "_cancel_cause", "_now_ns", "_close",
+                      "_signal", "_broadcast", "_ready", "_closed"))
+    or name in ("weft_ctx_with_cancel", "weft_ctx_with_deadline", "weft_ctx_with_timeout",
+                "weft_version", "weft_strerror", "weft_err_name")))
+
+
+def _load_gil_keeping(path):
+    keeping = ctypes.PyDLL(path)
+    for name in NEVER_BLOCK:
+        restype, argtypes = PROTOTYPES[name]
+        fn = getattr(keeping, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return keeping
+
+
+plib = _load_gil_keeping(LIB_PATH)

@@ -1,21 +1,25 @@
 """One exception class per WEFT_E* code, each carrying weft_strerror's text."""
+from __future__ import annotations
+
+from typing import Optional
+
 from . import _ffi
 
 
 class WeftError(Exception):
     """Base of every weft error; .code is the negative WEFT_E* value."""
-    code = None
+    code: Optional[int] = None
 
-    def __init__(self, message=None, code=None):
+    def __init__(self, message: Optional[str] = None, code: Optional[int] = None) -> None:
         if code is not None:
             self.code = code
         if message is None:
-            message = _ffi.lib.weft_strerror(self.code or 0).decode()
+            message = _ffi.plib.weft_strerror(self.code or 0).decode()
         super().__init__(message)
 
     @property
-    def name(self):
-        return _ffi.lib.weft_err_name(self.code or 0).decode()
+    def name(self) -> str:
+        return str(_ffi.plib.weft_err_name(self.code or 0).decode())
 
 
 class NotOwner(WeftError):          # WEFT_EPERM
@@ -62,19 +66,26 @@ class Canceled(WeftError):          # WEFT_ECANCELED
     code = _ffi.ECANCELED
 
 
+class Forked(WeftError, RuntimeError):
+    """A weft call in a process forked after the parent loaded Weft."""
+
+
 BY_CODE = {cls.code: cls for cls in (NotOwner, WouldBlock, NoMemory, Busy, InvalidArgument,
                                      Closed, OutOfRange, Deadlock, Shutdown, Timeout, Canceled)}
 
 
-def error(code):
-    """The exception instance for a negative code (unknown codes: WeftError)."""
+def error(code: int, detail: Optional[str] = None) -> WeftError:
+    """The exception instance for a negative code (unknown codes: WeftError);
+    detail (e.g. the argument at fault) is prepended to weft_strerror's text."""
     cls = BY_CODE.get(code)
     if cls is None:
         return WeftError(code=code)
+    if detail is not None:
+        return cls("%s: %s" % (detail, _ffi.plib.weft_strerror(code).decode()))
     return cls()
 
 
-def check(rc):
+def check(rc: int) -> int:
     """Returns rc when it is >= 0, raises its exception otherwise."""
     if rc < 0:
         raise error(rc)
