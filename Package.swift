@@ -9,10 +9,10 @@ import PackageDescription
 
 // The C parts: FORTIFY (it needs the optimizer, so release only) and the command
 // line recorded in the debug info, where Tests/abi/check_abi.py checks it.
-let hardenedC: [CSetting] = [
-  .define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release)),
-  .unsafeFlags(["-grecord-command-line"]),
-]
+// CWeftCoro is part of the Weft product that Swift packages depend on by version,
+// so it takes no unsafe flag (SwiftPM refuses those in a dependency): FORTIFY only.
+let fortifiedC: [CSetting] = [.define("_FORTIFY_SOURCE", to: "2", .when(configuration: .release))]
+let hardenedC: [CSetting] = fortifiedC + [.unsafeFlags(["-grecord-command-line"])]
 
 let package = Package(
   name: "Weft",
@@ -24,7 +24,7 @@ let package = Package(
     .systemLibrary(
       name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
     // The context switch (assembly), the thread-local slot and nothing else.
-    .target(name: "CWeftCoro", cSettings: hardenedC),
+    .target(name: "CWeftCoro", cSettings: fortifiedC),
     // Linked into libweft.so only: its host is not a Swift program, so Swift's
     // crash backtracer stays off there (see backtracer.c).
     .target(name: "CWeftHost", cSettings: hardenedC),
