@@ -50,7 +50,7 @@ test-python: lib
 # a released handle, those that measure RSS or need full speed, and those that
 # limit the address space (ASan's shadow memory needs terabytes of it).
 ASAN_SKIP := test_chan_badinput test_ctx_leak test_timer_after test_task_million \
-  test_task_enomem test_runtime_workers_limit
+  test_task_enomem test_runtime_workers_limit test_runtime_shutdown_reclaim
 test-asan: deps
 	$(SWIFT) build -c release --product weft --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address
 	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 CC="$$(dirname $$(readlink -f $$(which $(SWIFT))))/clang -fsanitize=address" \
