@@ -60,6 +60,14 @@ const char *weft_err_name(int err);
 
 /* --------------------------------------------------------------- handles */
 
+/* A handle is an opaque value, not an address: never dereference it. Passing
+ * NULL, a released handle, a handle of another type or any other pointer
+ * returns WEFT_EINVAL (retain: NULL), every time. Like a file descriptor, a
+ * handle must not be released while another thread is still calling with it.
+ * Borrowed handles (weft_ctx_done, the ctx_out of weft_group_make) hold no
+ * reference of yours: retain one to keep it longer; releasing it without a
+ * retain returns WEFT_EINVAL. */
+
 #ifdef __swift__
 /* For Swift's @c layer only (clang defines __swift__ when Swift imports this
  * header): complete, never instantiated definitions of the opaque handles, so
@@ -84,10 +92,11 @@ struct weft_future { char weft_private_; };
 #define WEFT_NO_DEADLINE INT64_MAX
 
 typedef struct weft_config {
-  size_t size;            /* sizeof(weft_config) */
+  size_t size;            /* sizeof(weft_config); smaller: WEFT_EINVAL */
   unsigned int workers;   /* worker threads; 0: $WEFT_WORKERS, else one per core */
   size_t stack_size;      /* default task stack in bytes; 0: 64 KiB */
-  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s */
+  int64_t shutdown_grace_ns; /* how long weft_shutdown waits for tasks; 0: 5 s,
+                                INT64_MAX: until every task finished */
 } weft_config;
 
 /* Fills cfg with the defaults. */
@@ -224,6 +233,8 @@ int weft_chan_close(weft_chan_t *ch);
 /* Buffered values / capacity; negative WEFT_E* for a bad handle. */
 int64_t weft_chan_len(weft_chan_t *ch);
 int64_t weft_chan_cap(weft_chan_t *ch);
+/* The element size; 0 for a bad handle as for a signal channel (tell them
+ * apart with weft_chan_cap, negative for a bad handle). */
 size_t weft_chan_elem_size(weft_chan_t *ch);
 
 /* ------------------------------------------------------------------ select */
@@ -389,8 +400,8 @@ int weft_ctx_cause(weft_ctx_t *ctx);
 int weft_ctx_deadline(weft_ctx_t *ctx, int64_t *deadline_ns);
 /* The value for key, looked up towards the root; NULL when absent. */
 void *weft_ctx_value(weft_ctx_t *ctx, const void *key);
-/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while ctx
- * is. Usable in weft_select. NULL for background (never done). */
+/* A channel (elem_size 0) closed when ctx is done; borrowed: valid while this
+ * ctx handle is. Usable in weft_select. NULL for background (never done). */
 weft_chan_t *weft_ctx_done(weft_ctx_t *ctx);
 /* Waits until ctx is done; returns weft_ctx_err. WEFT_EDEADLK for a context
  * that can never be done (background, without_cancel). Blocks: yes. */

@@ -39,38 +39,34 @@ func startAsync(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64, _ kind:
 @c public func weft_select_async(
   _ cases: UnsafeMutablePointer<weft_case>?, _ n: UInt, _ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64
 ) -> Int32 {
-  precondition(selectCaseLayoutMatches, "weft: weft_case and SelectCase layouts differ")
   guard let cases, n > 0, n <= 1 << 20 else { return WeftError.invalid.code }
   let count = Int(n)
-  var channels: [Channel] = []
-  for i in 0..<count where cases[i].chan != nil {
-    guard let live = channel(cases[i].chan) else { return WeftError.invalid.code }
-    channels.append(live.takeUnretainedValue())
-  }
-  let rebound = UnsafeMutableRawPointer(cases).assumingMemoryBound(to: SelectCase.self)
-  return startAsync(ctx, notify, tag) { .select(rebound, count, channels) }
+  let own = SelectCopy(count)
+  guard translate(cases, own.cases, count) else { return WeftError.invalid.code }
+  let channels = (0..<count).compactMap { own.cases[$0].channel.map { Unmanaged<Channel>.fromOpaque($0).takeUnretainedValue() } }
+  return startAsync(ctx, notify, tag) { .select(own.cases, count, channels) { copyBack($0, own.cases, cases) } }
 }
 
 @c public func weft_wg_wait_async(
   _ wg: UnsafeMutablePointer<weft_wg_t>?, _ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64
 ) -> Int32 {
-  startAsync(ctx, notify, tag) { live(wg, WaitGroup.self).map { .waitGroup($0.takeUnretainedValue()) } }
+  startAsync(ctx, notify, tag) { object(wg, WaitGroup.self).map { .waitGroup($0.takeUnretainedValue()) } }
 }
 
 @c public func weft_mutex_lock_async(
   _ mu: UnsafeMutablePointer<weft_mutex_t>?, _ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64
 ) -> Int32 {
-  startAsync(ctx, notify, tag) { live(mu, Weft.Mutex.self).map { .mutex($0.takeUnretainedValue()) } }
+  startAsync(ctx, notify, tag) { object(mu, Weft.Mutex.self).map { .mutex($0.takeUnretainedValue()) } }
 }
 
 @c public func weft_sem_acquire_async(
   _ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64, _ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64
 ) -> Int32 {
-  startAsync(ctx, notify, tag) { live(sem, Semaphore.self).map { .semaphore($0.takeUnretainedValue(), n) } }
+  startAsync(ctx, notify, tag) { object(sem, Semaphore.self).map { .semaphore($0.takeUnretainedValue(), n) } }
 }
 
 @c public func weft_ctx_wait_async(_ ctx: CtxHandle?, _ notify: ChanHandle?, _ tag: UInt64) -> Int32 {
-  guard let ctx, let target = ctxRef(ctx) else { return WeftError.invalid.code }
+  guard let target = ctxRef(ctx) else { return WeftError.invalid.code }  // NULL: background
   guard target.canEnd else { return WeftError.deadlock.code }
   return startAsync(nil, notify, tag) { .contextDone(target) }
 }

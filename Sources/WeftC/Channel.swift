@@ -1,24 +1,14 @@
 import CWeftABI
 import Weft
 
-// The channels section of weft.h. Handles are Unmanaged<Channel>; the magic
-// word refuses released handles while their memory still says so.
+// The channels section of weft.h. Handles are Handles.swift's.
 
 public typealias ChanHandle = UnsafeMutablePointer<weft_chan_t>
 public typealias CtxHandle = UnsafeMutablePointer<weft_ctx_t>
 
-/// The channel behind a handle; nil for NULL or a released handle.
+/// The channel behind a handle; nil for NULL or a bad handle.
 @inline(__always)
-func channel(_ handle: ChanHandle?) -> Unmanaged<Channel>? {
-  guard let handle else { return nil }
-  let channel = Unmanaged<Channel>.fromOpaque(UnsafeRawPointer(handle))
-  return channel._withUnsafeGuaranteedRef { $0.isLive } ? channel : nil
-}
-
-/// A new handle owning one reference to channel.
-func handle(_ channel: Channel) -> ChanHandle {
-  Unmanaged.passRetained(channel).toOpaque().assumingMemoryBound(to: weft_chan_t.self)
-}
+func channel(_ handle: ChanHandle?) -> Unmanaged<Channel>? { object(handle, Channel.self) }
 
 func makeChannel(
   _ elemSize: UInt, _ capacity: UInt, _ dtor: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?,
@@ -26,13 +16,12 @@ func makeChannel(
 ) -> Int32 {
   guard let out else { return WeftError.invalid.code }
   out.pointee = nil
-  guard elemSize <= UInt(Int.max), capacity <= UInt(Int.max) else { return WeftError.noMemory.code }
+  guard elemSize <= UInt(Int.max), capacity <= UInt(Int.max) else { return WeftError.noMemory.code }  // Sizes: no trap
   let destructor: ((UnsafeMutableRawPointer) -> Void)? = dtor.map { fn in { fn($0) } }
   guard let made = Channel.make(elemSize: Int(elemSize), capacity: Int(capacity), destructor: destructor) else {
     return WeftError.noMemory.code
   }
-  out.pointee = handle(made)
-  return 0
+  return give(made, out)
 }
 
 @c public func weft_chan_make(_ elemSize: UInt, _ capacity: UInt, _ out: UnsafeMutablePointer<ChanHandle?>?)
@@ -50,17 +39,9 @@ func makeChannel(
   return makeChannel(elemSize, capacity, opts.pointee.elem_dtor, out)
 }
 
-@c public func weft_chan_retain(_ ch: ChanHandle?) -> ChanHandle? {
-  guard let channel = channel(ch) else { return nil }
-  _ = channel.retain()
-  return ch
-}
+@c public func weft_chan_retain(_ ch: ChanHandle?) -> ChanHandle? { retainHandle(ch, Channel.self) }
 
-@c public func weft_chan_release(_ ch: ChanHandle?) -> Int32 {
-  guard let channel = channel(ch) else { return WeftError.invalid.code }
-  channel.release()
-  return 0
-}
+@c public func weft_chan_release(_ ch: ChanHandle?) -> Int32 { releaseHandle(ch, Channel.self) }
 
 @c public func weft_chan_send(_ ch: ChanHandle?, _ elem: UnsafeRawPointer?) -> Int32 {
   guard let channel = channel(ch) else { return WeftError.invalid.code }

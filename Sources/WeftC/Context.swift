@@ -1,35 +1,17 @@
 import CWeftABI
 import Weft
 
-// The contexts section of weft.h. A weft_ctx_t * is an Unmanaged<Context>; NULL
-// means background, whose retain/release are no-ops.
+// The contexts section of weft.h. Handles are Handles.swift's; NULL and
+// weft_ctx_background() name the background context, whose retain/release are
+// no-ops.
 
 public typealias AfterFuncHandle = UnsafeMutablePointer<weft_after_func_t>
 
-/// The context behind a handle (NULL: background); nil for a released handle.
+/// The context behind a handle (NULL: background); nil for a bad handle.
 @inline(__always)
-func ctxRef(_ handle: CtxHandle?) -> Context? {
-  guard let handle else { return Context.background }
-  let ref = Unmanaged<Context>.fromOpaque(UnsafeRawPointer(handle))
-  guard ref._withUnsafeGuaranteedRef({ $0.isLiveHandle }) else { return nil }
-  return ref.takeUnretainedValue()
-}
+func ctxRef(_ handle: CtxHandle?) -> Context? { contextObject(handle)?.takeUnretainedValue() }
 
-@inline(__always)
-func handle(_ context: Context) -> CtxHandle {
-  Unmanaged.passRetained(context).toOpaque().assumingMemoryBound(to: weft_ctx_t.self)
-}
-
-/// Stores a new context's handle; the common tail of the constructors.
-@inline(__always)
-func give(_ context: Context, _ out: UnsafeMutablePointer<CtxHandle?>) -> Int32 {
-  out.pointee = handle(context)
-  return 0
-}
-
-@c public func weft_ctx_background() -> CtxHandle? {
-  Unmanaged.passUnretained(Context.background).toOpaque().assumingMemoryBound(to: weft_ctx_t.self)
-}
+@c public func weft_ctx_background() -> CtxHandle? { backgroundContextHandle }
 
 @c public func weft_ctx_with_cancel(_ parent: CtxHandle?, _ out: UnsafeMutablePointer<CtxHandle?>?) -> Int32 {
   guard let out, let parent = ctxRef(parent) else { return WeftError.invalid.code }
@@ -68,17 +50,9 @@ func give(_ context: Context, _ out: UnsafeMutablePointer<CtxHandle?>) -> Int32 
   return give(Context.withSignals(parent), out)
 }
 
-@c public func weft_ctx_retain(_ ctx: CtxHandle?) -> CtxHandle? {
-  guard let ctx, let object = ctxRef(ctx) else { return nil }
-  if object !== Context.background { _ = Unmanaged.passUnretained(object).retain() }
-  return ctx
-}
+@c public func weft_ctx_retain(_ ctx: CtxHandle?) -> CtxHandle? { retainHandle(ctx, Context.self) }
 
-@c public func weft_ctx_release(_ ctx: CtxHandle?) -> Int32 {
-  guard let ctx, let object = ctxRef(ctx) else { return WeftError.invalid.code }
-  if object !== Context.background { Unmanaged.passUnretained(object).release() }
-  return 0
-}
+@c public func weft_ctx_release(_ ctx: CtxHandle?) -> Int32 { releaseHandle(ctx, Context.self) }
 
 @c public func weft_ctx_cancel(_ ctx: CtxHandle?) -> Int32 {
   guard let ctx = ctxRef(ctx) else { return WeftError.invalid.code }
@@ -112,9 +86,9 @@ func give(_ context: Context, _ out: UnsafeMutablePointer<CtxHandle?>) -> Int32 
   return ctx.value(forKey: key)
 }
 
+/// Borrowed: the context handle's aux, valid while that handle is.
 @c public func weft_ctx_done(_ ctx: CtxHandle?) -> ChanHandle? {
-  guard let ctx = ctxRef(ctx), let channel = ctx.doneChannelHandle() else { return nil }
-  return channel.assumingMemoryBound(to: weft_chan_t.self)
+  auxHandle(ctx, Context.self, Channel.self) { $0.doneChannel() }
 }
 
 @c public func weft_ctx_wait(_ ctx: CtxHandle?) -> Int32 {
@@ -128,20 +102,17 @@ func give(_ context: Context, _ out: UnsafeMutablePointer<CtxHandle?>) -> Int32 
 ) -> Int32 {
   guard let fn, let ctx = ctxRef(ctx) else { return WeftError.invalid.code }
   let record = AfterFunc.register(ctx, fn: fn, arg: arg)
-  out?.pointee = Unmanaged.passRetained(record).toOpaque().assumingMemoryBound(to: weft_after_func_t.self)
-  return 0
+  guard let out else { return 0 }
+  let status = give(record, out)
+  if status != 0 { _ = record.stop() }  // no handle: nothing may run unseen
+  return status
 }
 
 @c public func weft_after_func_stop(_ af: AfterFuncHandle?) -> Int32 {
-  guard let af else { return WeftError.invalid.code }
-  let record = Unmanaged<AfterFunc>.fromOpaque(UnsafeRawPointer(af))
+  guard let record = object(af, AfterFunc.self) else { return WeftError.invalid.code }
   let stopped = record._withUnsafeGuaranteedRef { $0.stop() }
-  record.release()
+  guard releaseHandle(af, AfterFunc.self) == 0 else { return WeftError.invalid.code }
   return stopped ? 1 : 0
 }
 
-@c public func weft_after_func_release(_ af: AfterFuncHandle?) -> Int32 {
-  guard let af else { return WeftError.invalid.code }
-  Unmanaged<AfterFunc>.fromOpaque(UnsafeRawPointer(af)).release()
-  return 0
-}
+@c public func weft_after_func_release(_ af: AfterFuncHandle?) -> Int32 { releaseHandle(af, AfterFunc.self) }

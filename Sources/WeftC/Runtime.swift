@@ -31,7 +31,9 @@ import Weft
 @c public func weft_init(_ config: UnsafePointer<weft_config>?) -> Int32 {
   var settings = RuntimeConfig()
   if let config {
-    guard config.pointee.size >= MemoryLayout<Int>.size * 2 else { return WeftError.invalid.code }
+    // Every field is read, so the size must cover them: 0.1.0's struct, the
+    // first version, already had all four (a later, larger one may add fields).
+    guard config.pointee.size >= MemoryLayout<weft_config>.size else { return WeftError.invalid.code }
     settings.workers = Int(config.pointee.workers)
     settings.stackSize = config.pointee.stack_size
     settings.shutdownGraceNs = config.pointee.shutdown_grace_ns

@@ -2,70 +2,21 @@ import CWeftABI
 import Weft
 
 // The sync sections of weft.h: WaitGroup, Mutex, RWMutex, Once, Cond, Semaphore.
-// Handles are Unmanaged references to the core's final classes; each class has a
-// tag (cleared by deinit), so NULL, released (where the memory still says so)
-// and wrong-type handles return WEFT_EINVAL. Calls borrow the object
-// (_withUnsafeGuaranteedRef): no retain/release per operation.
-
-protocol SyncHandle: AnyObject {
-  var tag: UInt32 { get }
-  static var expectedTag: UInt32 { get }
-}
-
-extension WaitGroup: SyncHandle { static var expectedTag: UInt32 { HandleTag.waitGroup } }
-extension Weft.Mutex: SyncHandle { static var expectedTag: UInt32 { HandleTag.mutex } }
-extension RWMutex: SyncHandle { static var expectedTag: UInt32 { HandleTag.rwMutex } }
-extension Once: SyncHandle { static var expectedTag: UInt32 { HandleTag.once } }
-extension Cond: SyncHandle { static var expectedTag: UInt32 { HandleTag.cond } }
-extension Semaphore: SyncHandle { static var expectedTag: UInt32 { HandleTag.semaphore } }
-
-/// The live object behind a handle, or nil for NULL / released / foreign.
-@inline(__always)
-func live<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _: T.Type) -> Unmanaged<T>? {
-  guard let handle else { return nil }
-  let object = Unmanaged<T>.fromOpaque(UnsafeRawPointer(handle))
-  return object._withUnsafeGuaranteedRef { $0.tag == T.expectedTag } ? object : nil
-}
-
-/// Runs body on the live object behind handle; WEFT_EINVAL for a bad handle.
-@inline(__always)
-func with<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Type, _ body: (T) -> Int32) -> Int32 {
-  guard let object = live(handle, type) else { return WeftError.invalid.code }
-  return object._withUnsafeGuaranteedRef(body)
-}
-
-@inline(__always)
-func make<T: SyncHandle, P>(_ object: T, _ out: UnsafeMutablePointer<UnsafeMutablePointer<P>?>) -> Int32 {
-  out.pointee = Unmanaged.passRetained(object).toOpaque().assumingMemoryBound(to: P.self)
-  return 0
-}
-
-@inline(__always)
-func retain<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Type) -> UnsafeMutablePointer<P>? {
-  guard let object = live(handle, type) else { return nil }
-  _ = object.retain()
-  return handle
-}
-
-@inline(__always)
-func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Type) -> Int32 {
-  guard let object = live(handle, type) else { return WeftError.invalid.code }
-  object.release()
-  return 0
-}
+// Handles are Handles.swift's (NULL, released, wrong-kind and foreign ones are
+// WEFT_EINVAL); calls borrow the object: no retain/release per operation.
 
 // MARK: - WaitGroup
 
 @c public func weft_wg_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_wg_t>?>?) -> Int32 {
   guard let out else { return WeftError.invalid.code }
-  return make(WaitGroup(), out)
+  return give(WaitGroup(), out)
 }
 
 @c public func weft_wg_retain(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> UnsafeMutablePointer<weft_wg_t>? {
-  retain(wg, WaitGroup.self)
+  retainHandle(wg, WaitGroup.self)
 }
 
-@c public func weft_wg_release(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 { release(wg, WaitGroup.self) }
+@c public func weft_wg_release(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 { releaseHandle(wg, WaitGroup.self) }
 
 @c public func weft_wg_add(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ delta: Int64) -> Int32 {
   with(wg, WaitGroup.self) { code($0.add(delta)) }
@@ -100,14 +51,14 @@ func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Typ
 
 @c public func weft_mutex_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_mutex_t>?>?) -> Int32 {
   guard let out else { return WeftError.invalid.code }
-  return make(Weft.Mutex(), out)
+  return give(Weft.Mutex(), out)
 }
 
 @c public func weft_mutex_retain(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> UnsafeMutablePointer<weft_mutex_t>? {
-  retain(mu, Weft.Mutex.self)
+  retainHandle(mu, Weft.Mutex.self)
 }
 
-@c public func weft_mutex_release(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 { release(mu, Weft.Mutex.self) }
+@c public func weft_mutex_release(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 { releaseHandle(mu, Weft.Mutex.self) }
 
 @c public func weft_mutex_lock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
   with(mu, Weft.Mutex.self) { code($0.lock()) }
@@ -135,17 +86,17 @@ func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Typ
 
 @c public func weft_rwmutex_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_rwmutex_t>?>?) -> Int32 {
   guard let out else { return WeftError.invalid.code }
-  return make(RWMutex(), out)
+  return give(RWMutex(), out)
 }
 
 @c public func weft_rwmutex_retain(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?)
   -> UnsafeMutablePointer<weft_rwmutex_t>?
 {
-  retain(rw, RWMutex.self)
+  retainHandle(rw, RWMutex.self)
 }
 
 @c public func weft_rwmutex_release(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
-  release(rw, RWMutex.self)
+  releaseHandle(rw, RWMutex.self)
 }
 
 @c public func weft_rwmutex_rlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
@@ -196,14 +147,14 @@ func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Typ
 
 @c public func weft_once_make(_ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_once_t>?>?) -> Int32 {
   guard let out else { return WeftError.invalid.code }
-  return make(Once(), out)
+  return give(Once(), out)
 }
 
 @c public func weft_once_retain(_ once: UnsafeMutablePointer<weft_once_t>?) -> UnsafeMutablePointer<weft_once_t>? {
-  retain(once, Once.self)
+  retainHandle(once, Once.self)
 }
 
-@c public func weft_once_release(_ once: UnsafeMutablePointer<weft_once_t>?) -> Int32 { release(once, Once.self) }
+@c public func weft_once_release(_ once: UnsafeMutablePointer<weft_once_t>?) -> Int32 { releaseHandle(once, Once.self) }
 
 @c public func weft_once_do(_ once: UnsafeMutablePointer<weft_once_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?)
   -> Int32
@@ -225,15 +176,15 @@ func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Typ
 @c public func weft_cond_make(
   _ mu: UnsafeMutablePointer<weft_mutex_t>?, _ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_cond_t>?>?
 ) -> Int32 {
-  guard let out, let mutex = live(mu, Weft.Mutex.self) else { return WeftError.invalid.code }
-  return make(Cond(mutex: mutex.takeUnretainedValue()), out)
+  guard let out, let mutex = object(mu, Weft.Mutex.self) else { return WeftError.invalid.code }
+  return give(Cond(mutex: mutex.takeUnretainedValue()), out)
 }
 
 @c public func weft_cond_retain(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> UnsafeMutablePointer<weft_cond_t>? {
-  retain(cond, Cond.self)
+  retainHandle(cond, Cond.self)
 }
 
-@c public func weft_cond_release(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 { release(cond, Cond.self) }
+@c public func weft_cond_release(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 { releaseHandle(cond, Cond.self) }
 
 @c public func weft_cond_wait(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
   with(cond, Cond.self) { code($0.wait()) }
@@ -269,14 +220,14 @@ func release<T: SyncHandle, P>(_ handle: UnsafeMutablePointer<P>?, _ type: T.Typ
   -> Int32
 {
   guard let out, let sem = Semaphore(capacity: capacity) else { return WeftError.invalid.code }
-  return make(sem, out)
+  return give(sem, out)
 }
 
 @c public func weft_sem_retain(_ sem: UnsafeMutablePointer<weft_sem_t>?) -> UnsafeMutablePointer<weft_sem_t>? {
-  retain(sem, Semaphore.self)
+  retainHandle(sem, Semaphore.self)
 }
 
-@c public func weft_sem_release(_ sem: UnsafeMutablePointer<weft_sem_t>?) -> Int32 { release(sem, Semaphore.self) }
+@c public func weft_sem_release(_ sem: UnsafeMutablePointer<weft_sem_t>?) -> Int32 { releaseHandle(sem, Semaphore.self) }
 
 @c public func weft_sem_acquire(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
   with(sem, Semaphore.self) { code($0.acquire(n)) }

@@ -7,8 +7,7 @@ import Weft
   guard let out else { return WeftError.invalid.code }
   out.pointee = nil
   guard let made = Channel.after(ns) else { return WeftError.shutdown.code }
-  out.pointee = handle(made)
-  return 0
+  return give(made, out)
 }
 
 @c public func weft_ticker_make(_ period: Int64, _ out: UnsafeMutablePointer<ChanHandle?>?) -> Int32 {
@@ -16,8 +15,7 @@ import Weft
   out.pointee = nil
   guard period > 0 else { return WeftError.invalid.code }
   guard let made = Channel.ticker(period: period) else { return WeftError.shutdown.code }
-  out.pointee = handle(made)
-  return 0
+  return give(made, out)
 }
 
 @c public func weft_timer_stop(_ ch: ChanHandle?) -> Int32 {

@@ -32,8 +32,9 @@ public final class AsyncOp: @unchecked Sendable {
   public enum Kind {
     case receive(Channel, UnsafeMutableRawPointer?)
     case send(Channel, UnsafeRawPointer?)
-    /// The cases array and the channels it names (kept alive while pending).
-    case select(UnsafeMutablePointer<SelectCase>, Int, [Channel])
+    /// The cases array and the channels it names (kept alive while pending);
+    /// finish(index) runs before the completion is sent.
+    case select(UnsafeMutablePointer<SelectCase>, Int, [Channel], finish: (Int) -> Void)
     case waitGroup(WaitGroup)
     case mutex(Mutex)
     case semaphore(Semaphore, Int64)
@@ -73,8 +74,10 @@ public final class AsyncOp: @unchecked Sendable {
       return code(channel.receive(into: out, context: context))
     case .send(let channel, let elem):
       return code(channel.send(elem, context: context))
-    case .select(let cases, let count, _):
-      return Int32(Select.select(cases, count: count, context: context))
+    case .select(let cases, let count, _, let finish):
+      let index = Select.select(cases, count: count, context: context)
+      finish(index)
+      return Int32(index)
     case .waitGroup(let group):
       return code(group.wait(context: context))
     case .mutex(let mutex):

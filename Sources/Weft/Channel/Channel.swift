@@ -4,8 +4,6 @@ import Glibc
 /// ChannelStorage that adds the blocking protocol (Park/), lifetime and timers.
 ///
 /// Invariants:
-///  - `magic` is `liveMagic` from init to deinit, `deadMagic` after: the @c layer
-///    refuses released handles while their memory still says so.
 ///  - every blocking call that parks holds a reference to the channel for as long
 ///    as its Waiter may be queued (a creator's release cannot free a channel a
 ///    task is blocked on), so `deinit` never finds a queued waiter.
@@ -27,18 +25,12 @@ import Glibc
 /// Parker's setup under the lock reads thread-locals only (a plain thread's
 /// first block makes its ThreadSignal once).
 public final class Channel: @unchecked Sendable {
-  public static let liveMagic: UInt64 = 0x4E41_4843_5446_4557  // "WEFTCHAN"
-  static let deadMagic: UInt64 = 0xDEAD_DEAD_C4A1_C4A1
-
-  /// First stored property: right after the object header.
-  public private(set) var magic: UInt64
   public let storage: ChannelStorageRef
   let destructor: ((UnsafeMutableRawPointer) -> Void)?
   var timer: TimerRef? = nil
   public private(set) var isTimerChannel = false
 
   private init(storage: ChannelStorageRef, destructor: ((UnsafeMutableRawPointer) -> Void)?) {
-    self.magic = Channel.liveMagic
     self.storage = storage
     self.destructor = destructor
   }
@@ -55,11 +47,9 @@ public final class Channel: @unchecked Sendable {
 
   deinit {
     if let timer { Timers.cancel(timer) }
-    magic = Channel.deadMagic
     storage.destroy(destructor: destructor)
   }
 
-  @inline(__always) public var isLive: Bool { magic == Channel.liveMagic }
   @inline(__always) public var elemSize: Int { storage.pointee.elemSize }
   @inline(__always) public var capacity: Int { storage.pointee.machine.capacity }
 

@@ -33,8 +33,6 @@ public struct ChannelStorage: ~Copyable {
     self.ring = ring
   }
 
-  /// elem_size * capacity above this is refused (WEFT_ENOMEM), as the header says.
-  public static let maxBytes = 1 << 30
   /// Capacity limit for zero-size elements (no memory, but counts must fit).
   public static let maxCapacity = 1 << 40
 }
@@ -57,8 +55,7 @@ extension UnsafeMutablePointer where Pointee == ChannelStorage {
   /// nil when the sizes are absurd or malloc fails.
   static func make(elemSize: Int, capacity: Int) -> ChannelStorageRef? {
     guard elemSize >= 0, capacity >= 0, capacity <= ChannelStorage.maxCapacity else { return nil }
-    let (bytes, overflow) = elemSize.multipliedReportingOverflow(by: capacity)
-    guard !overflow, bytes <= ChannelStorage.maxBytes else { return nil }
+    guard let bytes = Sizes.bufferBytes(elemSize, capacity) else { return nil }
     guard let raw = malloc(headerBytes + bytes) else { return nil }
     let storage = raw.bindMemory(to: ChannelStorage.self, capacity: 1)
     storage.initialize(to: ChannelStorage(capacity: capacity, elemSize: elemSize, ring: raw + headerBytes))

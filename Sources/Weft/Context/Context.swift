@@ -32,15 +32,12 @@ import Synchronization
 public final class Context: @unchecked Sendable {
   public enum Kind: UInt8, Sendable { case background, cancel, value, withoutCancel }
 
-  static let liveMagic: UInt32 = 0x5746_4354
   /// Contexts allocated and not yet freed (tests check the tree leaks nothing).
   public static let live = Atomic<Int>(0)
 
   /// The shared root: never canceled, no deadline, no values.
   public static let background = Context(kind: .background, parent: nil, deadline: noDeadline)
 
-  /// liveMagic while allocated; the C layer refuses handles without it.
-  public private(set) var magic: UInt32 = Context.liveMagic
   let lock = SpinLock()
   private let errorCode = Atomic<Int32>(0)
   private var waiters = WaitQueue()
@@ -103,7 +100,6 @@ public final class Context: @unchecked Sendable {
   }
 
   deinit {
-    magic = 0
     if let ancestor = registeredWith {
       ancestor._withUnsafeGuaranteedRef { ancestor in
         ancestor.lock.lock()
@@ -400,7 +396,4 @@ extension Context {
       return Parker.error(forClaim: claim, context: self)
     }
   }
-
-  /// True while the handle's object is allocated (checked by the C layer).
-  public var isLiveHandle: Bool { magic == Context.liveMagic }
 }

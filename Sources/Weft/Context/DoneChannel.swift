@@ -30,11 +30,5 @@ extension Context {
     }
   }
 
-  /// The done channel as a borrowed pointer (valid while the context is).
-  public func doneChannelHandle() -> UnsafeMutableRawPointer? {
-    guard let channel = doneChannel() else { return nil }
-    return Unmanaged.passUnretained(channel).toOpaque()
-  }
-
   func closeDoneChannel(_ channel: Channel) { _ = channel.close() }
 }

@@ -15,6 +15,8 @@ final class CollectState: @unchecked Sendable {
   let count: Int
   let valueSize: Int
   let values: UnsafeMutableRawPointer?
+  /// Runs job i with its value slot.
+  let run: (Int, UnsafeMutableRawPointer?) -> Int32
   let codes: UnsafeMutablePointer<Int32>
   let finished: UnsafeMutablePointer<Bool>
   // Guarded by lock:
@@ -23,21 +25,19 @@ final class CollectState: @unchecked Sendable {
   var closed = false
   var waiter: WaiterRef? = nil
 
-  init?(context: Context, fns: [(FutureFn, UnsafeMutableRawPointer?)], valueSize: Int) {
+  init?(context: Context, count: Int, valueSize: Int, run: @escaping (Int, UnsafeMutableRawPointer?) -> Int32) {
     self.context = context
-    count = fns.count
+    self.count = count
+    self.run = run
     self.valueSize = valueSize
-    let (bytes, overflow) = count.multipliedReportingOverflow(by: valueSize)
-    if overflow || bytes > 1 << 30 { return nil }
+    guard let bytes = Sizes.bufferBytes(count, valueSize) else { return nil }
     values = bytes > 0 ? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 16) : nil
     if let values { memset(values, 0, bytes) }
     codes = .allocate(capacity: max(count, 1))
     finished = .allocate(capacity: max(count, 1))
     finished.initialize(repeating: false, count: max(count, 1))
     jobs = .allocate(capacity: max(count, 1))
-    for (i, (fn, arg)) in fns.enumerated() {
-      (jobs + i).initialize(to: CollectJob(state: nil, index: i, fn: fn, arg: arg))
-    }
+    for i in 0..<count { (jobs + i).initialize(to: CollectJob(state: nil, index: i)) }
   }
 
   deinit {
@@ -69,32 +69,28 @@ final class CollectState: @unchecked Sendable {
 struct CollectJob {
   var state: Unmanaged<CollectState>?
   let index: Int
-  let fn: FutureFn
-  let arg: UnsafeMutableRawPointer?
 }
 
 private let collectEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = { raw in
   let job = raw!.assumingMemoryBound(to: CollectJob.self)
   let state = job.pointee.state!.takeRetainedValue()
   let i = job.pointee.index
-  let code = job.pointee.fn(
-    OpaquePointer(Unmanaged.passUnretained(state.context).toOpaque()), job.pointee.arg, state.slot(i))
-  state.done(i, code)
+  state.done(i, state.run(i, state.slot(i)))
 }
 
 extension Future {
-  /// Runs every job (at most limit at once; <= 0: no limit) and waits for all or
+  /// Runs jobs 0..<count, each as run(i, its value slot), at most limit at once
+  /// (<= 0: no limit), and waits for all or
   /// for ctx to end. values (count * valueSize bytes) and codes receive each
   /// job's result in input order; a job not done when ctx ends gets ctx's error.
   /// Returns how many succeeded.
   public static func collect(
-    context: Context, jobs fns: [(FutureFn, UnsafeMutableRawPointer?)], valueSize: Int,
-    values: UnsafeMutableRawPointer?, codes: UnsafeMutablePointer<Int32>, limit: Int
+    context: Context, count n: Int, valueSize: Int, values: UnsafeMutableRawPointer?,
+    codes: UnsafeMutablePointer<Int32>, limit: Int, run: @escaping (Int, UnsafeMutableRawPointer?) -> Int32
   ) -> Result<Int, WeftError> {
-    guard let state = CollectState(context: context, fns: fns, valueSize: valueSize) else {
+    guard let state = CollectState(context: context, count: n, valueSize: valueSize, run: run) else {
       return .failure(.noMemory)
     }
-    let n = fns.count
     var next = 0
     var stopError: WeftError? = nil  // a spawn failed, or shutdown ended the wait
     while true {

@@ -9,12 +9,7 @@ import Synchronization
 /// (acquire), so the value is delivered whole and never changes. Waiters are
 /// woken once, under `lock`, by the producer. A future (and its context) stays
 /// alive while its task runs, whoever released their handles.
-public typealias FutureFn =
-  @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, UnsafeMutableRawPointer?) -> Int32
-
 public final class Future: @unchecked Sendable {
-  static let liveMagic: UInt32 = 0x5746_4655
-  public private(set) var magic: UInt32 = Future.liveMagic
   let lock = SpinLock()
   private let done = Atomic<Bool>(false)
   private var waiters = WaitQueue()
@@ -22,42 +17,24 @@ public final class Future: @unchecked Sendable {
   let buffer: UnsafeMutableRawPointer?
   private var code: Int32 = 0
   public let context: Context
-  let fn: FutureFn?
-  let arg: UnsafeMutableRawPointer?
-  let body: ((Context, UnsafeMutableRawPointer?) -> Int32)?
+  let body: (Context, UnsafeMutableRawPointer?) -> Int32
 
-  private init(
-    context: Context, valueSize: Int, fn: FutureFn?, arg: UnsafeMutableRawPointer?,
-    body: ((Context, UnsafeMutableRawPointer?) -> Int32)?
-  ) {
+  private init(context: Context, valueSize: Int, body: @escaping (Context, UnsafeMutableRawPointer?) -> Int32) {
     self.context = context
     self.valueSize = valueSize
     self.buffer = valueSize > 0 ? UnsafeMutableRawPointer.allocate(byteCount: valueSize, alignment: 16) : nil
     if let buffer { memset(buffer, 0, valueSize) }
-    self.fn = fn
-    self.arg = arg
     self.body = body
   }
 
-  deinit {
-    magic = 0
-    buffer?.deallocate()
-  }
+  deinit { buffer?.deallocate() }
 
-  public var isLive: Bool { magic == Future.liveMagic }
-
-  /// Spawns fn(ctx, arg, buffer) in a task.
-  public static func spawn(
-    context: Context, valueSize: Int, fn: @escaping FutureFn, arg: UnsafeMutableRawPointer?
-  ) -> Result<Future, WeftError> {
-    Future(context: context, valueSize: valueSize, fn: fn, arg: arg, body: nil).launch()
-  }
-
-  /// Swift form: body(ctx, buffer) writes valueSize bytes and returns 0 or an error.
+  /// Spawns body(ctx, buffer) in a task: it writes valueSize bytes and returns 0
+  /// or an error.
   public static func spawn(
     context: Context, valueSize: Int, _ body: @escaping (Context, UnsafeMutableRawPointer?) -> Int32
   ) -> Result<Future, WeftError> {
-    Future(context: context, valueSize: valueSize, fn: nil, arg: nil, body: body).launch()
+    Future(context: context, valueSize: valueSize, body: body).launch()
   }
 
   private func launch() -> Result<Future, WeftError> {
@@ -70,12 +47,7 @@ public final class Future: @unchecked Sendable {
   }
 
   fileprivate func run() {
-    let result: Int32
-    if let fn {
-      result = fn(OpaquePointer(Unmanaged.passUnretained(context).toOpaque()), arg, buffer)
-    } else {
-      result = body!(context, buffer)
-    }
+    let result = body(context, buffer)
     lock.lock()
     code = result
     done.store(true, ordering: .releasing)

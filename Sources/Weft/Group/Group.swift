@@ -9,11 +9,7 @@
 ///
 /// Lock rules: `lock` guards active, limit, firstError and both queues; never
 /// held while spawning, cancelling the context or running user code.
-public typealias GroupFn = @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Int32
-
 public final class Group: @unchecked Sendable {
-  static let liveMagic: UInt32 = 0x5746_4750
-  public private(set) var magic: UInt32 = Group.liveMagic
   let lock = SpinLock()
   public let context: Context
   private var active = 0
@@ -26,10 +22,6 @@ public final class Group: @unchecked Sendable {
     context = Context.withCancel(parent)
   }
 
-  deinit { magic = 0 }
-
-  public var isLive: Bool { magic == Group.liveMagic }
-
   /// At most n tasks at once (n < 0: no limit); .busy while tasks run.
   public func setLimit(_ n: Int) -> WeftError? {
     lock.lock()
@@ -39,27 +31,17 @@ public final class Group: @unchecked Sendable {
     return nil
   }
 
-  /// Runs fn(ctx, arg) in a new task, first waiting for a slot under the limit.
-  public func go(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
+  /// Runs body(ctx) in a new task, first waiting for a slot under the limit;
+  /// body returns 0 or an error code.
+  public func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: true) { return error }
-    return launch(Job(fn: fn, arg: arg, body: nil))
+    return launch(Job(body: body))
   }
 
   /// go() that returns .wouldBlock instead of waiting for a slot.
-  public func tryGo(_ fn: @escaping GroupFn, _ arg: UnsafeMutableRawPointer?) -> WeftError? {
-    if let error = takeSlot(wait: false) { return error }
-    return launch(Job(fn: fn, arg: arg, body: nil))
-  }
-
-  /// Swift form: body(ctx) returns 0 or an error code.
-  public func go(_ body: @escaping (Context) -> Int32) -> WeftError? {
-    if let error = takeSlot(wait: true) { return error }
-    return launch(Job(fn: nil, arg: nil, body: body))
-  }
-
   public func tryGo(_ body: @escaping (Context) -> Int32) -> WeftError? {
     if let error = takeSlot(wait: false) { return error }
-    return launch(Job(fn: nil, arg: nil, body: body))
+    return launch(Job(body: body))
   }
 
   /// Waits for every task; returns the first non-zero result (0 if none) and
@@ -89,9 +71,7 @@ public final class Group: @unchecked Sendable {
   // MARK: - Internals
 
   struct Job {
-    var fn: GroupFn?
-    var arg: UnsafeMutableRawPointer?
-    var body: ((Context) -> Int32)?
+    var body: (Context) -> Int32
   }
 
   private func takeSlot(wait: Bool) -> WeftError? {
@@ -172,11 +152,5 @@ private let groupTaskEntry: @convention(c) (UnsafeMutableRawPointer?) -> Void = 
   let job = record.pointee.job
   record.deinitialize(count: 1)
   record.deallocate()
-  let result: Int32
-  if let fn = job.fn {
-    result = fn(OpaquePointer(Unmanaged.passUnretained(group.context).toOpaque()), job.arg)
-  } else {
-    result = job.body!(group.context)
-  }
-  group.finished(result)
+  group.finished(job.body(group.context))
 }

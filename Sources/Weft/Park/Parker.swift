@@ -303,7 +303,7 @@ public final class ThreadSignal: @unchecked Sendable {
   /// Waits for post(); at the deadline asks `expire` whether it may stop waiting
   /// (it may not when a waker already claimed the parker: its post is coming).
   func wait(deadline: Int64, expire: () -> Bool) {
-    let spinUntil = min(deadline, monotonicNow() &+ ThreadSignal.spinNs)
+    let spinUntil = min(deadline, Weft.deadline(after: ThreadSignal.spinNs))
     var rounds = 0
     while !posted.load(ordering: .acquiring) {
       cweft_cpu_relax()
@@ -319,7 +319,7 @@ public final class ThreadSignal: @unchecked Sendable {
         pthread_cond_wait(&cond, &mutex)
         continue
       }
-      var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+      var ts = timespec(monotonicDeadline: deadline)
       if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT, !posted.load(ordering: .sequentiallyConsistent) {
         if expire() { break }
         expired = true

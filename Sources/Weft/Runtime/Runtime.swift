@@ -166,9 +166,7 @@ public final class Runtime: @unchecked Sendable {
       ThreadSignal.retireKey()
       return nil
     }
-    let now = monotonicNow()
-    let grace = runtime.config.shutdownGraceNs
-    let deadline = grace > Int64.max - now ? Int64.max : now + grace
+    let deadline = Weft.deadline(after: runtime.config.shutdownGraceNs)
     while runtime.liveTasks > 0 && monotonicNow() < deadline {
       usleep(1000)
     }

@@ -269,7 +269,7 @@ final class Worker: @unchecked Sendable {
   private func spinForWork() -> TaskRef? {
     runtime.spinning.add(1, ordering: .sequentiallyConsistent)
     defer { runtime.spinning.subtract(1, ordering: .sequentiallyConsistent) }
-    let until = monotonicNow() + Runtime.spinNs
+    let until = deadline(after: Runtime.spinNs)
     var rounds = 0
     for i in seenRunnext.indices { seenRunnext[i] = (0, 0) }
     while true {

@@ -1,8 +1,8 @@
 import Glibc
 import Synchronization
 
-/// One case of a select, laid out exactly like the header's `weft_case` (the
-/// @c layer rebinds the caller's array in place and checks the layout once).
+/// One case of a select (the @c layer copies the caller's weft_case array into
+/// these, naming channel objects instead of handles).
 public struct SelectCase {
   public static let receive: Int32 = 1
   public static let send: Int32 = 2

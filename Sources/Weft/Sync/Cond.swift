@@ -15,8 +15,6 @@ import Synchronization
 /// Lock rules: `queueLock` guards `queue`; the mutex is never locked or
 /// unlocked under `queueLock`; wakes happen under it (they never block).
 public final class Cond: @unchecked Sendable {
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.cond
   /// The mutex wait releases and re-acquires (kept alive by this reference).
   public let mutex: Mutex
   let queueLock = SpinLock()
@@ -27,7 +25,6 @@ public final class Cond: @unchecked Sendable {
     self.mutex = mutex
   }
 
-  deinit { tag = 0 }
 
   /// Waits for signal/broadcast with the mutex released. .notOwner when the mutex
   /// is not locked (nothing happens then). .timedOut / .canceled / .shutdown

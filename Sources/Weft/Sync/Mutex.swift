@@ -46,8 +46,6 @@ public final class Mutex: @unchecked Sendable {
   static let spinRounds = 4
   static let spinPause = 30
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.mutex
   /// The lock word; see the type's comment.
   @usableFromInline let state = Atomic<UInt32>(0)
   /// Guards `queue` and the `parked`/`woken` bits.
@@ -58,7 +56,6 @@ public final class Mutex: @unchecked Sendable {
 
   public init() {}
 
-  deinit { tag = 0 }
 
   /// True while held (a racy snapshot; Cond uses it to reject misuse).
   public var isLocked: Bool { state.load(ordering: .relaxed) & Mutex.locked != 0 }

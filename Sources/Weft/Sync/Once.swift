@@ -20,8 +20,6 @@ public final class Once: @unchecked Sendable {
   static let running: UInt32 = 1
   static let done: UInt32 = 2
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.once
   let state = Atomic<UInt32>(Once.notStarted)
   let queueLock = SpinLock()
   /// Callers waiting for the running call.
@@ -31,7 +29,6 @@ public final class Once: @unchecked Sendable {
 
   public init() {}
 
-  deinit { tag = 0 }
 
   public var isDone: Bool { state.load(ordering: .acquiring) == Once.done }
 

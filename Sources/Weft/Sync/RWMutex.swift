@@ -42,8 +42,6 @@ public final class RWMutex: @unchecked Sendable {
   static let readerWaiting: UInt64 = 1 << 34
   static let maxReaders: UInt64 = 0x7FFF_FFFF
 
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.rwMutex
   let state = Atomic<UInt64>(0)
   let queueLock = SpinLock()
   /// Queued readers and writers, FIFO each.
@@ -52,7 +50,6 @@ public final class RWMutex: @unchecked Sendable {
 
   public init() {}
 
-  deinit { tag = 0 }
 
   // MARK: - Readers
 

@@ -18,8 +18,6 @@ import Synchronization
 ///
 /// Lock rules: `lock` guards `current` and `queue`; wakes happen under it.
 public final class Semaphore: @unchecked Sendable {
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.semaphore
   /// Units in all (> 0).
   public let size: Int64
   let lock = SpinLock()
@@ -34,7 +32,6 @@ public final class Semaphore: @unchecked Sendable {
     size = capacity
   }
 
-  deinit { tag = 0 }
 
   /// Units held now (a snapshot).
   public var held: Int64 {

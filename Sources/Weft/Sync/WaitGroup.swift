@@ -26,8 +26,6 @@ import Synchronization
 /// zero while waiters are counted. Wakes happen under `queueLock` (they never
 /// block), so a drained waiter's stack stays valid until its wake.
 public final class WaitGroup: @unchecked Sendable {
-  /// Handle tag for the C layer: set while alive, cleared by deinit.
-  public private(set) var tag: UInt32 = HandleTag.waitGroup
   /// counter << 32 | waiters; see the type's comment.
   let state = Atomic<UInt64>(0)
   /// Guards `queue` and the waiter half of `state`.
@@ -37,7 +35,6 @@ public final class WaitGroup: @unchecked Sendable {
 
   public init() {}
 
-  deinit { tag = 0 }
 
   @inline(__always)
   static func counter(_ s: UInt64) -> Int64 { Int64(Int32(truncatingIfNeeded: s >> 32)) }

@@ -184,8 +184,7 @@ public enum Timers {
     if deadline == worker.heapTimerDeadline { return }
     worker.heapTimerDeadline = deadline
     uv_update_time(worker.loop)
-    let remaining = max(0, deadline &- monotonicNow())
-    uv_timer_start(worker.heapTimer, heapFired, UInt64((remaining + 999_999) / 1_000_000), 0)
+    uv_timer_start(worker.heapTimer, heapFired, remainingMs(until: deadline), 0)
   }
 
   /// The worker's libuv timer: runs every due timer, then re-arms for the next.
@@ -236,8 +235,8 @@ public enum Timers {
     timer.pointee.fire(timer.pointee.target)
     let period = timer.pointee.period
     if period > 0 {
-      var next = timer.pointee.deadline &+ period
-      if next <= now { next = now &+ period }  // missed ticks are dropped
+      var next = saturatingAdd(timer.pointee.deadline, period)
+      if next <= now { next = saturatingAdd(now, period) }  // missed ticks are dropped
       timer.pointee.deadline = next
       timer.pointee.state.store(TimerEntry.armed, ordering: .releasing)
       worker.timerHeap.insert(timer)
