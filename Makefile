@@ -47,7 +47,8 @@ test-python: lib
 
 # The C ABI tests against an AddressSanitizer build (the context switch tells
 # ASan about every stack it enters). Left out: those that measure RSS or need
-# full speed, and those that limit the address space (ASan's shadow memory needs terabytes of it).
+# full speed, and those that limit the address space (ASan's shadow memory
+# needs terabytes of it).
 ASAN_SKIP := test_ctx_leak test_timer_after test_task_million \
   test_task_enomem test_runtime_workers_limit test_runtime_shutdown_reclaim
 test-asan: deps
