@@ -58,10 +58,11 @@ test-python: lib
 	bash bindings/python/run-tests.sh $(abspath $(LIB))
 
 # The C ABI tests against an AddressSanitizer build (the context switch tells
-# ASan about every stack it enters). Left out: those that measure RSS or need full speed, and those that
-# limit the address space (ASan's shadow memory needs terabytes of it).
+# ASan about every stack it enters). Left out: those that measure RSS or need
+# full speed, and those that limit the address space (ASan's shadow memory
+# needs terabytes of it).
 ASAN_SKIP := test_ctx_leak test_timer_after test_task_million \
-  test_task_enomem test_runtime_workers_limit
+  test_task_enomem test_runtime_workers_limit test_runtime_shutdown_reclaim
 test-asan: deps
 	$(SWIFT) build -c release --product weft --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address
 	ln -sf libweft.so .build-asan/release/libweft.so.$(MAJOR)
