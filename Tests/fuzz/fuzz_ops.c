@@ -257,6 +257,11 @@ static void wait_for_quiet(void) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The fuzzers end with exit() after the last input: stop the runtime first, so
+ * its workers are not running while the libraries' destructors free memory
+ * (seen as heap corruption at the time limit). */
+static void shutdown_at_exit(void) { weft_shutdown(); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static int started;
   if (!started) {
@@ -265,6 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cfg.workers = 2;
     int rc = weft_init(&cfg);
     if (rc != 0 && rc != WEFT_EBUSY) FAIL("weft_init: %d", rc);
+    atexit(shutdown_at_exit);
     started = 1;
   }
   if (size < 3) return 0;
