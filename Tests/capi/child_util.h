@@ -10,8 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* Returns the child's wait status; its stderr (NUL-terminated) in err. */
-static int run_child(const char *self, const char *mode, char *err, size_t size) {
+/* Starts "self mode" with its stderr on a pipe; returns the pid and the
+ * pipe's read end in *err_fd. Extra environment: set it before the call. */
+static inline pid_t spawn_child(const char *self, const char *mode, int *err_fd) {
   fflush(stdout);
   int fds[2];
   CHECK(pipe(fds) == 0);
@@ -20,16 +21,25 @@ static int run_child(const char *self, const char *mode, char *err, size_t size)
   if (pid == 0) {
     dup2(fds[1], 2);
     close(fds[0]);
+    close(fds[1]);
     setenv("SWIFT_BACKTRACE", "enable=no", 1);
     execl(self, self, mode, (char *)NULL);
     _exit(127);
   }
   close(fds[1]);
+  *err_fd = fds[0];
+  return pid;
+}
+
+/* Returns the child's wait status; its stderr (NUL-terminated) in err. */
+static inline int run_child(const char *self, const char *mode, char *err, size_t size) {
+  int fd;
+  pid_t pid = spawn_child(self, mode, &fd);
   size_t len = 0;
   ssize_t got;
-  while (len < size - 1 && (got = read(fds[0], err + len, size - 1 - len)) > 0) len += (size_t)got;
+  while (len < size - 1 && (got = read(fd, err + len, size - 1 - len)) > 0) len += (size_t)got;
   err[len] = 0;
-  close(fds[0]);
+  close(fd);
   int status;
   CHECK(waitpid(pid, &status, 0) == pid);
   return status;

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "child_util.h"
 
 static weft_mutex_t *m1, *m2;
 static weft_chan_t *ready, *go, *never, *never2, *out;
@@ -145,24 +145,13 @@ static int child(const char *scenario) {
  * the exit status (128+signal if killed) and the stderr text in buf. In report
  * mode a deadlocked child keeps hanging after its report: it is killed once the
  * report is complete, or after limit_ms. */
-static int run_child(const char *self, const char *scenario, const char *mode, char *buf, size_t cap,
-                     int limit_ms) {
-  int fds[2];
-  CHECK(pipe(fds) == 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    close(fds[0]);
-    close(fds[1]);
-    if (mode) setenv("WEFT_DEADLOCK", mode, 1); else unsetenv("WEFT_DEADLOCK");
-    setenv("WEFT_DEADLOCK_MS", "50", 1);
-    setenv("WEFT_WORKERS", "2", 1);
-    setenv("SWIFT_BACKTRACE", "enable=no", 1);
-    execl(self, self, scenario, (char *)NULL);
-    _exit(127);
-  }
-  close(fds[1]);
+static int run_scenario(const char *self, const char *scenario, const char *mode, char *buf, size_t cap,
+                        int limit_ms) {
+  if (mode) setenv("WEFT_DEADLOCK", mode, 1); else unsetenv("WEFT_DEADLOCK");
+  setenv("WEFT_DEADLOCK_MS", "50", 1);
+  setenv("WEFT_WORKERS", "2", 1);
+  int fd;
+  pid_t pid = spawn_child(self, scenario, &fd);
   size_t len = 0;
   int64_t until = weft_now_ns() + (int64_t)limit_ms * 1000000;
   int status = -1;
@@ -173,10 +162,10 @@ static int run_child(const char *self, const char *scenario, const char *mode, c
     for (;;) {
       fd_set set;
       FD_ZERO(&set);
-      FD_SET(fds[0], &set);
+      FD_SET(fd, &set);
       struct timeval tv = {0, 0};
-      if (select(fds[0] + 1, &set, NULL, NULL, &tv) <= 0) break;
-      ssize_t n = read(fds[0], buf + len, cap - 1 - len);
+      if (select(fd + 1, &set, NULL, NULL, &tv) <= 0) break;
+      ssize_t n = read(fd, buf + len, cap - 1 - len);
       if (n <= 0) break;
       len += (size_t)n;
     }
@@ -196,9 +185,9 @@ static int run_child(const char *self, const char *scenario, const char *mode, c
     if (strstr(buf, "deadlock!") && until - weft_now_ns() > 500000000LL) until = weft_now_ns() + 500000000LL;
   }
   ssize_t n;
-  while (len < cap - 1 && (n = read(fds[0], buf + len, cap - 1 - len)) > 0) len += (size_t)n;
+  while (len < cap - 1 && (n = read(fd, buf + len, cap - 1 - len)) > 0) len += (size_t)n;
   buf[len] = 0;
-  close(fds[0]);
+  close(fd);
   return status;
 }
 
@@ -218,7 +207,7 @@ int main(int argc, char **argv) {
   CHECK(n > 0);
   self[n] = 0;
 
-  int st = run_child(self, "mutex_cycle", "report", buf, sizeof buf, 10000);
+  int st = run_scenario(self, "mutex_cycle", "report", buf, sizeof buf, 10000);
   fprintf(stderr, "--- mutex_cycle (report), status %d:\n%s", st, buf);
   EXPECT_IN(buf, "weft: all tasks are asleep - deadlock!");
   EXPECT_IN(buf, "'alpha': waiting in mutex lock on mutex 0x");
@@ -228,7 +217,7 @@ int main(int argc, char **argv) {
   EXPECT_IN(buf, "held by task");
   CHECK(strstr(strstr(buf, "deadlock!") + 1, "deadlock!") == NULL);  /* reported once */
 
-  st = run_child(self, "chans", "abort", buf, sizeof buf, 10000);
+  st = run_scenario(self, "chans", "abort", buf, sizeof buf, 10000);
   fprintf(stderr, "--- chans (abort), status %d:\n%s", st, buf);
   CHECK(st == 2);
   EXPECT_IN(buf, "weft: all tasks are asleep - deadlock!");
@@ -237,17 +226,17 @@ int main(int argc, char **argv) {
   EXPECT_IN(buf, "(main): waiting in chan recv on channel 0x");
   EXPECT_IN(buf, "2 waiters on 0x");
 
-  st = run_child(self, "timer", "abort", buf, sizeof buf, 10000);
+  st = run_scenario(self, "timer", "abort", buf, sizeof buf, 10000);
   fprintf(stderr, "--- timer (abort), status %d:\n%s", st, buf);
   CHECK(st == 0);
   CHECK(strstr(buf, "deadlock") == NULL);
 
-  st = run_child(self, "thread", "abort", buf, sizeof buf, 10000);
+  st = run_scenario(self, "thread", "abort", buf, sizeof buf, 10000);
   fprintf(stderr, "--- thread (abort), status %d:\n%s", st, buf);
   CHECK(st == 0);
   CHECK(strstr(buf, "deadlock") == NULL);
 
-  st = run_child(self, "off", NULL, buf, sizeof buf, 1500);
+  st = run_scenario(self, "off", NULL, buf, sizeof buf, 1500);
   fprintf(stderr, "--- off, status %d:\n%s", st, buf);
   CHECK(st == 128 + SIGKILL);  /* hangs, silently */
   CHECK(strstr(buf, "deadlock") == NULL);
