@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -224,6 +225,31 @@ BENCH_FN void report(const char *workload, int64_t n, int64_t op_ns, const char 
          (long long)status_kb("VmHWM"), bench_workers(), weft_version_string(),
          extra ? extra : "");
   fflush(stdout);
+}
+
+/* Lifts RLIMIT_NOFILE as far as it goes (to 65536 where root may raise it:
+ * both ends of every connection live in one process); returns the limit. */
+BENCH_FN int64_t bench_raise_nofile(void) {
+  struct rlimit rl;
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  struct rlimit more = {65536, 65536};
+  if (rl.rlim_max < more.rlim_max) setrlimit(RLIMIT_NOFILE, &more);
+  getrlimit(RLIMIT_NOFILE, &rl);
+  return (int64_t)rl.rlim_cur;
+}
+
+/* Accepts on listener until it is closed, handing each connection to handle
+ * on the accepting task. */
+BENCH_FN void bench_accept_loop(weft_sock_t *listener, void (*handle)(weft_sock_t *)) {
+  for (;;) {
+    weft_sock_t *c;
+    int rc = weft_sock_accept(listener, &c);
+    if (rc == WEFT_ECLOSED) break;
+    CHECK(rc);
+    handle(c);
+  }
 }
 
 #endif /* WEFT_BENCH_H */

@@ -4,22 +4,12 @@
  * n = N; timed region: all of it. The Go peer is benchmarks/go/connect. */
 #include "bench.h"
 
-#include <sys/resource.h>
-
 static int64_t N, K;
 static int port;
 static weft_wg_t *done;
 
-static void acceptor(void *arg) {
-  weft_sock_t *l = arg;
-  for (;;) {
-    weft_sock_t *c;
-    int rc = weft_sock_accept(l, &c);
-    if (rc == WEFT_ECLOSED) break;
-    CHECK(rc);
-    weft_sock_close(c);
-  }
-}
+static void close_at_once(weft_sock_t *c) { weft_sock_close(c); }
+static void acceptor(void *arg) { bench_accept_loop(arg, close_at_once); }
 
 static void client(void *arg) {
   int64_t count = (int64_t)(intptr_t)arg;
@@ -57,12 +47,7 @@ int main(int argc, char **argv) {
   N = arg_i64(argc, argv, "n", 10000);
   K = arg_i64(argc, argv, "c", 16);
   if (N < 1 || K < 1 || K > N) fail("bad arguments");
-  struct rlimit rl;
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-  struct rlimit more = {65536, 65536}; /* both ends of C connections (root may raise it) */
-  if (rl.rlim_max < more.rlim_max) setrlimit(RLIMIT_NOFILE, &more);
+  bench_raise_nofile();
   bench_start_runtime();
   bench_run_main(main_task, NULL);
   return 0;

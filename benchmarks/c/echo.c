@@ -8,8 +8,6 @@
  * The Go peer, benchmarks/go/echo, does exactly the same with package net. */
 #include "bench.h"
 
-#include <sys/resource.h>
-
 #define MAX_SIZE 256 /* on the task's stack, as Go's buffers are on its heap */
 static int64_t C, R, SIZE;
 static int port;
@@ -27,16 +25,8 @@ static void serve(void *arg) {
   weft_sock_close(c);
 }
 
-static void acceptor(void *arg) {
-  weft_sock_t *l = arg;
-  for (;;) {
-    weft_sock_t *c;
-    int rc = weft_sock_accept(l, &c);
-    if (rc == WEFT_ECLOSED) break;
-    CHECK(rc);
-    CHECK(weft_go(serve, c));
-  }
-}
+static void start_server_task(weft_sock_t *c) { CHECK(weft_go(serve, c)); }
+static void acceptor(void *arg) { bench_accept_loop(arg, start_server_task); }
 
 static void client(void *arg) {
   int64_t id = (int64_t)(intptr_t)arg;
@@ -105,18 +95,12 @@ int main(int argc, char **argv) {
   R = arg_i64(argc, argv, "r", 1000);
   SIZE = arg_i64(argc, argv, "size", 64);
   if (C < 1 || R < 1 || SIZE < 1 || SIZE > MAX_SIZE) fail("bad arguments");
-  struct rlimit rl;
-  getrlimit(RLIMIT_NOFILE, &rl);
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-  struct rlimit more = {65536, 65536}; /* both ends of C connections (root may raise it) */
-  if (rl.rlim_max < more.rlim_max) setrlimit(RLIMIT_NOFILE, &more);
-  getrlimit(RLIMIT_NOFILE, &rl);
+  int64_t limit = bench_raise_nofile();
   /* Both ends live here: clamp C to what the fd limit allows (as the Go peer). */
-  int64_t fit = ((int64_t)rl.rlim_cur - 32) / 2;
+  int64_t fit = (limit - 32) / 2;
   if (C > fit) {
-    fprintf(stderr, "echo: RLIMIT_NOFILE %llu: %lld connections instead of %lld\n",
-            (unsigned long long)rl.rlim_cur, (long long)fit, (long long)C);
+    fprintf(stderr, "echo: RLIMIT_NOFILE %lld: %lld connections instead of %lld\n",
+            (long long)limit, (long long)fit, (long long)C);
     C = fit;
   }
   lat = calloc((size_t)(C * R), sizeof *lat);

@@ -6,7 +6,6 @@ package main
 import (
 	"flag"
 	"net"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,18 +20,7 @@ func main() {
 	if err != nil {
 		report.Fail("listen: %v", err)
 	}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				if strings.Contains(err.Error(), "use of closed") {
-					return
-				}
-				report.Fail("accept: %v", err)
-			}
-			conn.Close()
-		}
-	}()
+	go report.Serve(ln, func(conn net.Conn) { conn.Close() })
 	addr := ln.Addr().String()
 	var wg sync.WaitGroup
 	t0 := time.Now()

@@ -14,9 +14,7 @@ import (
 	"net"
 	"os"
 	"sort"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"weftnet/report"
@@ -27,17 +25,10 @@ func main() {
 	r := flag.Int("r", 1000, "round trips per connection")
 	size := flag.Int("size", 64, "message bytes")
 	flag.Parse()
-	var rl syscall.Rlimit
-	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
-	rl.Cur = rl.Max
-	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
-	if rl.Max < 65536 { // both ends of C connections (root may raise it)
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 65536, Max: 65536})
-	}
-	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	limit := report.RaiseNofile()
 	// Both ends live here: clamp C to what the fd limit allows (as the C port).
-	if fit := (int(rl.Cur) - 32) / 2; *c > fit {
-		fmt.Fprintf(os.Stderr, "echo: RLIMIT_NOFILE %d: %d connections instead of %d\n", rl.Cur, fit, *c)
+	if fit := (limit - 32) / 2; *c > fit {
+		fmt.Fprintf(os.Stderr, "echo: RLIMIT_NOFILE %d: %d connections instead of %d\n", limit, fit, *c)
 		*c = fit
 	}
 
@@ -45,29 +36,20 @@ func main() {
 	if err != nil {
 		report.Fail("listen: %v", err)
 	}
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				if strings.Contains(err.Error(), "use of closed") {
-					return
+	go report.Serve(ln, func(conn net.Conn) {
+		go func(conn net.Conn) {
+			buf := make([]byte, *size)
+			for {
+				if _, err := io.ReadFull(conn, buf); err != nil {
+					break
 				}
-				report.Fail("accept: %v", err)
+				if _, err := conn.Write(buf); err != nil {
+					break
+				}
 			}
-			go func(conn net.Conn) {
-				buf := make([]byte, *size)
-				for {
-					if _, err := io.ReadFull(conn, buf); err != nil {
-						break
-					}
-					if _, err := conn.Write(buf); err != nil {
-						break
-					}
-				}
-				conn.Close()
-			}(conn)
-		}
-	}()
+			conn.Close()
+		}(conn)
+	})
 	addr := ln.Addr().String()
 	lat := make([]int64, *c**r)
 	var opened, finished sync.WaitGroup

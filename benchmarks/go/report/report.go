@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -59,4 +61,33 @@ func Report(workload string, n int, opTime time.Duration, extra ...any) {
 func Fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "VERIFY FAILED: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+// Serve accepts on ln until it is closed, handing each connection to handle
+// on the accepting goroutine (handle starts its own goroutine if it wants one).
+func Serve(ln net.Listener, handle func(net.Conn)) {
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if strings.Contains(err.Error(), "use of closed") {
+				return
+			}
+			Fail("accept: %v", err)
+		}
+		handle(conn)
+	}
+}
+
+// RaiseNofile lifts RLIMIT_NOFILE as far as it goes (to 65536 where root may
+// raise it: both ends of every connection live in one process) and returns it.
+func RaiseNofile() int {
+	var rl syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	rl.Cur = rl.Max
+	syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl)
+	if rl.Max < 65536 {
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &syscall.Rlimit{Cur: 65536, Max: 65536})
+	}
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	return int(rl.Cur)
 }
