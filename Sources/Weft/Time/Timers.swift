@@ -111,6 +111,7 @@ package enum Timers {
   @discardableResult
   package static func cancel(_ timer: TimerRef) -> Bool {
     var stopped = false
+    var posted = false
     while true {
       let state = timer.pointee.state.load(ordering: .acquiring)
       if state == TimerEntry.pending || state == TimerEntry.armed {
@@ -118,6 +119,9 @@ package enum Timers {
           expected: state, desired: TimerEntry.canceled, ordering: .acquiringAndReleasing
         ).exchanged {
           stopped = true
+          // pending: started from another thread, its start op still queued
+          // on the owner (it points at the entry).
+          posted = state == TimerEntry.pending
           break
         }
       } else if state == TimerEntry.firing {
@@ -128,7 +132,10 @@ package enum Timers {
     }
     let owner = timer.pointee.owner.takeUnretainedValue()
     if stopped {
-      if Scheduler.currentWorker() !== owner {
+      // Off the owner, or a start op still queued: stop through the op queue,
+      // after the start op (stopping here freed the entry while the queued
+      // start op still pointed at it: heap corruption, issue 13).
+      if posted || Scheduler.currentWorker() !== owner {
         // The posted op still points at the timer: it drops the holder's
         // reference itself, after stopping (dropping it here let the owner free
         // the entry before the op ran).
