@@ -89,7 +89,7 @@ public final class Runtime: @unchecked Sendable {
   }
 
   /// weft_init: starts with config; .busy if already started.
-  public static func start(_ config: RuntimeConfig) -> WeftError? {
+  package static func coreStart(_ config: RuntimeConfig) -> WeftError? {
     startSlow(config, explicit: true).error
   }
 
@@ -181,7 +181,7 @@ public final class Runtime: @unchecked Sendable {
   }
 
   /// weft_shutdown. See the header for the contract.
-  public static func shutdown() -> WeftError? {
+  package static func coreShutdown() -> WeftError? {
     if Scheduler.currentTask() != nil || Scheduler.currentWorker() != nil { return .deadlock }
     startLock.lock()
     let runtime = shared

@@ -137,8 +137,8 @@ public enum Scheduler {
   /// runtime (a spawning loop, a mutex taken and released in a loop) lets the
   /// others run on its own worker instead of being handed a spare thread.
   /// Called where a task may run long without parking: spawning, Mutex.unlock.
-  @inline(__always)
-  public static func preemptPoint() {
+  @usableFromInline @inline(__always)
+  package static func preemptPoint() {
     if preemptPending.load(ordering: .relaxed) { preemptSlow() }
   }
 
@@ -160,7 +160,7 @@ public enum Scheduler {
 
   /// Sleeps until the deadline, parking the task or blocking the thread.
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
-  public static func sleep(until deadline: Int64) -> WeftError? {
+  package static func coreSleep(until deadline: Int64) -> WeftError? {
     if deadline <= monotonicNow() { return nil }
     return ParkerRef.with { parker in
       parker.prepare()
