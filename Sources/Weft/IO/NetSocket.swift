@@ -27,6 +27,7 @@ public struct NetSocket: Sendable {
     try unwrap(Socket.listenTCP(host: host, port: port, backlog: backlog))
   }
 
+  /// Listens on the Unix-domain socket at `path`.
   public static func listen(unixPath path: String, backlog: Int32 = 0) throws(WeftError) -> NetSocket {
     try unwrap(Socket.listenUnix(path: path, backlog: backlog))
   }
@@ -38,12 +39,14 @@ public struct NetSocket: Sendable {
     try unwrap(Socket.connectTCP(host: host, port: port, deadline: weftDeadline(timeout), context: context))
   }
 
+  /// Connects to the Unix-domain socket at `path`.
   public static func connect(unixPath path: String, timeout: Duration? = nil, context: Context? = nil)
     throws(WeftError) -> NetSocket
   {
     try unwrap(Socket.connectUnix(path: path, deadline: weftDeadline(timeout), context: context))
   }
 
+  /// The next connection, parking until one comes (`.timedOut`, the context's error).
   public func accept(timeout: Duration? = nil, context: Context? = nil) throws(WeftError) -> NetSocket {
     try NetSocket.unwrap(socket.accept(deadline: weftDeadline(timeout), context: context))
   }
@@ -79,6 +82,7 @@ public struct NetSocket: Sendable {
     _ = try NetSocket.check(socket.write(base, bytes.count, deadline: weftDeadline(timeout), context: context))
   }
 
+  /// Writes every byte of `bytes`, parking under back-pressure.
   public func write(_ bytes: [UInt8], timeout: Duration? = nil, context: Context? = nil) throws(WeftError) {
     let n = bytes.withUnsafeBytes { raw in
       raw.count == 0 ? 0 : socket.write(raw.baseAddress!, raw.count, deadline: weftDeadline(timeout), context: context)
@@ -86,21 +90,26 @@ public struct NetSocket: Sendable {
     _ = try NetSocket.check(n)
   }
 
+  /// Shuts the write side down (the peer reads end of stream).
   public func shutdownWrite() throws(WeftError) {
     if let error = socket.shutdownWrite() { throw error }
   }
 
+  /// Closes the socket; parked calls on it end with an error.
   public func close() throws(WeftError) {
     if let error = socket.close() { throw error }
   }
 
+  /// This end's address, "host:port" (or the Unix path).
   public var localAddress: String {
     get throws(WeftError) { try socket.address(peer: false).get() }
   }
 
+  /// The peer's address, "host:port" (or the Unix path).
   public var peerAddress: String {
     get throws(WeftError) { try socket.address(peer: true).get() }
   }
 
+  /// This end's TCP port (0 for a Unix socket).
   public var localPort: Int { socket.localPort }
 }

@@ -50,6 +50,7 @@ public enum Scheduler {
   /// maybe on another worker.
   @inline(__always)
   private static func switchAway(_ task: TaskRef, _ action: Worker.PostSwitch) {
+    if ParkGuard.open.load(ordering: .relaxed) != 0 { ParkGuard.check(task) }
     switchedOut(task)
     _ = withCurrentWorker { $0.switchAway(from: task, action) }
     _ = withCurrentWorker { $0.finishSwitch() }
