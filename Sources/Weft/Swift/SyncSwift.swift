@@ -147,10 +147,9 @@ extension Mutex {
   /// Throws `.timedOut`, the context's error, `.canceled` (the Swift task was
   /// canceled) or `.shutdown`.
   public func lock(timeout: Duration? = nil, context: Context? = nil) async throws(WeftError) {
-    if context == nil || context?.error == nil, tryLock() { return }
-    let deadline = weftDeadline(timeout)
-    if let error = AsyncWait.failFast(deadline: deadline, context: context) { throw error }
-    try await inGoTask(context: context) { ctx in self.coreLock(deadline: deadline, context: ctx) }
+    try await waitInGoTask(timeout: timeout, context: context, tryNow: tryLock) {
+      self.coreLock(deadline: $0, context: $1)
+    }
   }
 
   /// Runs `body` with the lock held, from async code (`body` may await).
@@ -230,19 +229,17 @@ extension RWMutex {
   /// Takes the write lock from async code, suspending while it is busy.
   /// Throws `.timedOut`, the context's error, `.canceled` or `.shutdown`.
   public func lock(timeout: Duration? = nil, context: Context? = nil) async throws(WeftError) {
-    if context == nil || context?.error == nil, coreTryLock() { return }
-    let deadline = weftDeadline(timeout)
-    if let error = AsyncWait.failFast(deadline: deadline, context: context) { throw error }
-    try await inGoTask(context: context) { ctx in self.coreLock(deadline: deadline, context: ctx) }
+    try await waitInGoTask(timeout: timeout, context: context, tryNow: coreTryLock) {
+      self.coreLock(deadline: $0, context: $1)
+    }
   }
 
   /// Takes a read lock from async code, suspending while a writer has it.
   /// Throws `.timedOut`, the context's error, `.canceled` or `.shutdown`.
   public func readLock(timeout: Duration? = nil, context: Context? = nil) async throws(WeftError) {
-    if context == nil || context?.error == nil, coreTryReadLock() { return }
-    let deadline = weftDeadline(timeout)
-    if let error = AsyncWait.failFast(deadline: deadline, context: context) { throw error }
-    try await inGoTask(context: context) { ctx in self.coreReadLock(deadline: deadline, context: ctx) }
+    try await waitInGoTask(timeout: timeout, context: context, tryNow: coreTryReadLock) {
+      self.coreReadLock(deadline: $0, context: $1)
+    }
   }
 
   /// Runs `body` (which may await) holding the write lock. Throws the lock's
@@ -337,10 +334,9 @@ extension Semaphore {
   /// Acquires `n` units from async code, suspending (not blocking) meanwhile.
   /// Throws like the blocking form, and `.canceled` when the Swift task is.
   public func acquire(_ n: Int = 1, timeout: Duration? = nil, context: Context? = nil) async throws(WeftError) {
-    if context?.error == nil, coreTryAcquire(Int64(n)) == nil { return }
-    let deadline = weftDeadline(timeout)
-    if let error = AsyncWait.failFast(deadline: deadline, context: context) { throw error }
-    try await inGoTask(context: context) { ctx in self.coreAcquire(Int64(n), deadline: deadline, context: ctx) }
+    try await waitInGoTask(timeout: timeout, context: context, tryNow: { self.coreTryAcquire(Int64(n)) == nil }) {
+      self.coreAcquire(Int64(n), deadline: $0, context: $1)
+    }
   }
 
   /// Runs `body` holding `n` units (released however it exits). Traps if the
@@ -361,6 +357,20 @@ extension Semaphore {
     defer { _ = coreRelease(Int64(n)) }
     return try await body()
   }
+}
+
+/// The async form of a lock or acquire: `tryNow` (the uncontended fast path,
+/// no task), else a passed deadline, a done context, a canceled Swift task or
+/// shutdown at once, else the blocking core call `wait(deadline, context)` in
+/// a `go {}` task (inGoTask).
+func waitInGoTask(
+  timeout: Duration?, context: Context?, tryNow: () -> Bool,
+  _ wait: @escaping @Sendable (Int64, Context) -> WeftError?
+) async throws(WeftError) {
+  if context?.error == nil, tryNow() { return }
+  let deadline = weftDeadline(timeout)
+  if let error = AsyncWait.failFast(deadline: deadline, context: context) { throw error }
+  try await inGoTask(context: context) { ctx in wait(deadline, ctx) }
 }
 
 /// Runs a blocking core call in a `go {}` task for an async caller; the Swift
