@@ -44,6 +44,7 @@ suite() { # name command...
 }
 
 suite header bash Tests/abi/check_header.sh
+suite swift-docs python3 Tests/abi/check_swift_docs.py
 suite abi python3 Tests/abi/check_abi.py include/weft.h .build/weft-emitted.h "$lib"
 suite install bash Tests/abi/check_install.sh
 suite readme bash Tests/abi/check_readme.sh ".build/$config"

@@ -104,4 +104,5 @@ public enum WeftError: Int32, Error, Sendable {
 }
 
 /// Deadline meaning "wait forever" (the header's WEFT_NO_DEADLINE).
-public let noDeadline = Int64.max
+@usableFromInline
+package let noDeadline = Int64.max

@@ -56,12 +56,12 @@ func ctxRef(_ handle: CtxHandle?) -> Context? { contextObject(handle)?.takeUnret
 
 @c public func weft_ctx_cancel(_ ctx: CtxHandle?) -> Int32 {
   guard let ctx = ctxRef(ctx) else { return WeftError.invalid.code }
-  return code(ctx.cancel())
+  return code(ctx.coreCancel())
 }
 
 @c public func weft_ctx_cancel_cause(_ ctx: CtxHandle?, _ cause: Int32) -> Int32 {
   guard let ctx = ctxRef(ctx) else { return WeftError.invalid.code }
-  return code(ctx.cancel(cause: cause))
+  return code(ctx.coreCancel(cause: cause))
 }
 
 @c public func weft_ctx_err(_ ctx: CtxHandle?) -> Int32 {
@@ -93,7 +93,7 @@ func ctxRef(_ handle: CtxHandle?) -> Context? { contextObject(handle)?.takeUnret
 
 @c public func weft_ctx_wait(_ ctx: CtxHandle?) -> Int32 {
   guard let ctx = ctxRef(ctx) else { return WeftError.invalid.code }
-  return code(ctx.wait())
+  return code(ctx.coreWait())
 }
 
 @c public func weft_ctx_after_func(

@@ -22,7 +22,7 @@ import Weft
 private func offload(_ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?, _ deadline: Int64, _ context: Context?) -> Int32 {
   guard let fn else { return WeftError.invalid.code }
   nonisolated(unsafe) let arg = arg
-  return code(Offload.run(deadline: deadline, context: context) { fn(arg) })
+  return code(Offload.coreRun(deadline: deadline, context: context) { fn(arg) })
 }
 
 @c public func weft_offload(_ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?) -> Int32 {

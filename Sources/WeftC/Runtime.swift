@@ -32,7 +32,7 @@ import Weft
 private let configSizeV1 = MemoryLayout<weft_config>.offset(of: \weft_config.offload_threads)!
 
 @c public func weft_init(_ config: UnsafePointer<weft_config>?) -> Int32 {
-  var settings = RuntimeConfig()
+  var settings = RuntimeConfig(shutdownGraceNs: 0)
   if let config {
     // The size must cover 0.1.0's four fields (the first version); fields
     // added since (offload_threads) are read only when it covers them.
@@ -47,10 +47,10 @@ private let configSizeV1 = MemoryLayout<weft_config>.offset(of: \weft_config.off
       settings.shutdownGraceNs >= 0
     else { return WeftError.invalid.code }
   }
-  return code(Runtime.start(settings))
+  return code(Runtime.coreStart(settings))
 }
 
-@c public func weft_shutdown() -> Int32 { code(Runtime.shutdown()) }
+@c public func weft_shutdown() -> Int32 { code(Runtime.coreShutdown()) }
 
 @c public func weft_now_ns() -> Int64 { monotonicNow() }
 

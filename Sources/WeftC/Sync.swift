@@ -19,25 +19,25 @@ import Weft
 @c public func weft_wg_release(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 { releaseHandle(wg, WaitGroup.self) }
 
 @c public func weft_wg_add(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ delta: Int64) -> Int32 {
-  with(wg, WaitGroup.self) { code($0.add(delta)) }
+  with(wg, WaitGroup.self) { code($0.coreAdd(delta)) }
 }
 
 @c public func weft_wg_done(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 {
-  with(wg, WaitGroup.self) { code($0.done()) }
+  with(wg, WaitGroup.self) { code($0.coreDone()) }
 }
 
 @c public func weft_wg_wait(_ wg: UnsafeMutablePointer<weft_wg_t>?) -> Int32 {
-  with(wg, WaitGroup.self) { code($0.wait()) }
+  with(wg, WaitGroup.self) { code($0.coreWait()) }
 }
 
 @c public func weft_wg_wait_until(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ deadline_ns: Int64) -> Int32 {
-  with(wg, WaitGroup.self) { code($0.wait(deadline: deadline_ns)) }
+  with(wg, WaitGroup.self) { code($0.coreWait(deadline: deadline_ns)) }
 }
 
 @c public func weft_wg_wait_ctx(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
   -> Int32
 {
-  withContext(ctx) { context in with(wg, WaitGroup.self) { code($0.wait(context: context)) } }
+  withContext(ctx) { context in with(wg, WaitGroup.self) { code($0.coreWait(context: context)) } }
 }
 
 @c public func weft_wg_go(_ wg: UnsafeMutablePointer<weft_wg_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?)
@@ -61,7 +61,7 @@ import Weft
 @c public func weft_mutex_release(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 { releaseHandle(mu, Weft.Mutex.self) }
 
 @c public func weft_mutex_lock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
-  with(mu, Weft.Mutex.self) { code($0.lock()) }
+  with(mu, Weft.Mutex.self) { code($0.coreLock()) }
 }
 
 @c public func weft_mutex_try_lock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
@@ -69,17 +69,17 @@ import Weft
 }
 
 @c public func weft_mutex_lock_until(_ mu: UnsafeMutablePointer<weft_mutex_t>?, _ deadline_ns: Int64) -> Int32 {
-  with(mu, Weft.Mutex.self) { code($0.lock(deadline: deadline_ns)) }
+  with(mu, Weft.Mutex.self) { code($0.coreLock(deadline: deadline_ns)) }
 }
 
 @c public func weft_mutex_lock_ctx(_ mu: UnsafeMutablePointer<weft_mutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
   -> Int32
 {
-  withContext(ctx) { context in with(mu, Weft.Mutex.self) { code($0.lock(deadline: noDeadline, context: context)) } }
+  withContext(ctx) { context in with(mu, Weft.Mutex.self) { code($0.coreLock(deadline: noDeadline, context: context)) } }
 }
 
 @c public func weft_mutex_unlock(_ mu: UnsafeMutablePointer<weft_mutex_t>?) -> Int32 {
-  with(mu, Weft.Mutex.self) { code($0.unlock()) }
+  with(mu, Weft.Mutex.self) { code($0.coreUnlock()) }
 }
 
 // MARK: - RWMutex
@@ -100,29 +100,29 @@ import Weft
 }
 
 @c public func weft_rwmutex_rlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
-  with(rw, RWMutex.self) { code($0.rlock()) }
+  with(rw, RWMutex.self) { code($0.coreReadLock()) }
 }
 
 @c public func weft_rwmutex_try_rlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
-  with(rw, RWMutex.self) { $0.tryRLock() ? 0 : WeftError.wouldBlock.code }
+  with(rw, RWMutex.self) { $0.coreTryReadLock() ? 0 : WeftError.wouldBlock.code }
 }
 
 @c public func weft_rwmutex_rlock_until(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ deadline_ns: Int64) -> Int32 {
-  with(rw, RWMutex.self) { code($0.rlock(deadline: deadline_ns)) }
+  with(rw, RWMutex.self) { code($0.coreReadLock(deadline: deadline_ns)) }
 }
 
 @c public func weft_rwmutex_rlock_ctx(
   _ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
-  withContext(ctx) { context in with(rw, RWMutex.self) { code($0.rlock(deadline: noDeadline, context: context)) } }
+  withContext(ctx) { context in with(rw, RWMutex.self) { code($0.coreReadLock(deadline: noDeadline, context: context)) } }
 }
 
 @c public func weft_rwmutex_runlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
-  with(rw, RWMutex.self) { code($0.runlock()) }
+  with(rw, RWMutex.self) { code($0.coreReadUnlock()) }
 }
 
 @c public func weft_rwmutex_lock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
-  with(rw, RWMutex.self) { code($0.lock()) }
+  with(rw, RWMutex.self) { code($0.coreLock()) }
 }
 
 @c public func weft_rwmutex_try_lock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
@@ -130,17 +130,17 @@ import Weft
 }
 
 @c public func weft_rwmutex_lock_until(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ deadline_ns: Int64) -> Int32 {
-  with(rw, RWMutex.self) { code($0.lock(deadline: deadline_ns)) }
+  with(rw, RWMutex.self) { code($0.coreLock(deadline: deadline_ns)) }
 }
 
 @c public func weft_rwmutex_lock_ctx(
   _ rw: UnsafeMutablePointer<weft_rwmutex_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
-  withContext(ctx) { context in with(rw, RWMutex.self) { code($0.lock(deadline: noDeadline, context: context)) } }
+  withContext(ctx) { context in with(rw, RWMutex.self) { code($0.coreLock(deadline: noDeadline, context: context)) } }
 }
 
 @c public func weft_rwmutex_unlock(_ rw: UnsafeMutablePointer<weft_rwmutex_t>?) -> Int32 {
-  with(rw, RWMutex.self) { code($0.unlock()) }
+  with(rw, RWMutex.self) { code($0.coreUnlock()) }
 }
 
 // MARK: - Once
@@ -160,7 +160,7 @@ import Weft
   -> Int32
 {
   guard let fn else { return WeftError.invalid.code }
-  return with(once, Once.self) { code($0.run(fn, arg)) }
+  return with(once, Once.self) { code($0.coreRun(fn, arg)) }
 }
 
 @c public func weft_once_do_ctx(
@@ -168,7 +168,7 @@ import Weft
   _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
   guard let fn else { return WeftError.invalid.code }
-  return withContext(ctx) { context in with(once, Once.self) { code($0.run(fn, arg, context: context)) } }
+  return withContext(ctx) { context in with(once, Once.self) { code($0.coreRun(fn, arg, context: context)) } }
 }
 
 // MARK: - Cond
@@ -187,17 +187,17 @@ import Weft
 @c public func weft_cond_release(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 { releaseHandle(cond, Cond.self) }
 
 @c public func weft_cond_wait(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
-  with(cond, Cond.self) { code($0.wait()) }
+  with(cond, Cond.self) { code($0.coreWait()) }
 }
 
 @c public func weft_cond_wait_until(_ cond: UnsafeMutablePointer<weft_cond_t>?, _ deadline_ns: Int64) -> Int32 {
-  with(cond, Cond.self) { code($0.wait(deadline: deadline_ns)) }
+  with(cond, Cond.self) { code($0.coreWait(deadline: deadline_ns)) }
 }
 
 @c public func weft_cond_wait_ctx(_ cond: UnsafeMutablePointer<weft_cond_t>?, _ ctx: UnsafeMutablePointer<weft_ctx_t>?)
   -> Int32
 {
-  withContext(ctx) { context in with(cond, Cond.self) { code($0.wait(context: context)) } }
+  withContext(ctx) { context in with(cond, Cond.self) { code($0.coreWait(context: context)) } }
 }
 
 @c public func weft_cond_signal(_ cond: UnsafeMutablePointer<weft_cond_t>?) -> Int32 {
@@ -219,7 +219,7 @@ import Weft
 @c public func weft_sem_make(_ capacity: Int64, _ out: UnsafeMutablePointer<UnsafeMutablePointer<weft_sem_t>?>?)
   -> Int32
 {
-  guard let out, let sem = Semaphore(capacity: capacity) else { return WeftError.invalid.code }
+  guard let out, let sem = Semaphore(coreCapacity: capacity) else { return WeftError.invalid.code }
   return give(sem, out)
 }
 
@@ -230,25 +230,25 @@ import Weft
 @c public func weft_sem_release(_ sem: UnsafeMutablePointer<weft_sem_t>?) -> Int32 { releaseHandle(sem, Semaphore.self) }
 
 @c public func weft_sem_acquire(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
-  with(sem, Semaphore.self) { code($0.acquire(n)) }
+  with(sem, Semaphore.self) { code($0.coreAcquire(n)) }
 }
 
 @c public func weft_sem_try_acquire(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
-  with(sem, Semaphore.self) { code($0.tryAcquire(n)) }
+  with(sem, Semaphore.self) { code($0.coreTryAcquire(n)) }
 }
 
 @c public func weft_sem_acquire_until(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64, _ deadline_ns: Int64)
   -> Int32
 {
-  with(sem, Semaphore.self) { code($0.acquire(n, deadline: deadline_ns)) }
+  with(sem, Semaphore.self) { code($0.coreAcquire(n, deadline: deadline_ns)) }
 }
 
 @c public func weft_sem_acquire_ctx(
   _ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64, _ ctx: UnsafeMutablePointer<weft_ctx_t>?
 ) -> Int32 {
-  withContext(ctx) { context in with(sem, Semaphore.self) { code($0.acquire(n, context: context)) } }
+  withContext(ctx) { context in with(sem, Semaphore.self) { code($0.coreAcquire(n, context: context)) } }
 }
 
 @c public func weft_sem_put(_ sem: UnsafeMutablePointer<weft_sem_t>?, _ n: Int64) -> Int32 {
-  with(sem, Semaphore.self) { code($0.release(n)) }
+  with(sem, Semaphore.self) { code($0.coreRelease(n)) }
 }

@@ -28,9 +28,9 @@ import Weft
   return 0
 }
 
-@c public func weft_sleep_ns(_ ns: Int64) -> Int32 { code(Scheduler.sleep(until: deadline(after: ns))) }
+@c public func weft_sleep_ns(_ ns: Int64) -> Int32 { code(Scheduler.coreSleep(until: deadline(after: ns))) }
 
-@c public func weft_sleep_until(_ deadline: Int64) -> Int32 { code(Scheduler.sleep(until: deadline)) }
+@c public func weft_sleep_until(_ deadline: Int64) -> Int32 { code(Scheduler.coreSleep(until: deadline)) }
 
 @c public func weft_in_task() -> Int32 { Scheduler.inTask ? 1 : 0 }
 

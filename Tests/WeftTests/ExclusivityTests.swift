@@ -26,11 +26,11 @@ final class ExclusivityTests: XCTestCase {
     let chans = (0..<8).map { _ in Chan<Int>() }
     let done = WaitGroup()
     for i in 0..<8 {
-      _ = done.add(1)
+      try done.add(1)
       let holder = holders[i], chan = chans[i]
       try go {
         holder.total.drain(from: chan)  // parks inside the access, many times
-        _ = done.done()
+        try? done.done()
       }
     }
     for i in 0..<8 {
@@ -43,7 +43,7 @@ final class ExclusivityTests: XCTestCase {
         chan.close()
       }
     }
-    XCTAssertNil(done.wait())
+    XCTAssertNil(err { try done.wait() })
     for holder in holders { XCTAssertEqual(holder.total.sum, 2_000 * 2_001 / 2) }
   }
 }

@@ -42,7 +42,7 @@ final class TimerTests: XCTestCase {
     eventually("timer") { TimerTests.fired.load(ordering: .relaxed) == 1 }
     XCTAssertGreaterThanOrEqual(monotonicNow() - start, 3_000_000)
     XCTAssertFalse(Timers.cancel(timer), "already fired")
-    _ = Scheduler.sleep(until: monotonicNow() + 5_000_000)
+    try? Scheduler.sleep(for: .nanoseconds(5_000_000))
     XCTAssertEqual(TimerTests.fired.load(ordering: .relaxed), 1)
   }
 
@@ -53,7 +53,7 @@ final class TimerTests: XCTestCase {
       timers.append(try XCTUnwrap(Timers.start(deadline: monotonicNow() + 50_000_000, fire: TimerTests.onFire, target: nil)))
     }
     for timer in timers { XCTAssertTrue(Timers.cancel(timer)) }
-    _ = Scheduler.sleep(until: monotonicNow() + 80_000_000)
+    try? Scheduler.sleep(for: .nanoseconds(80_000_000))
     XCTAssertEqual(TimerTests.fired.load(ordering: .relaxed), 0)
     eventually("timers freed") { (RuntimeStats.snapshot()?.timersPending ?? 1) == 0 }
   }
@@ -65,7 +65,7 @@ final class TimerTests: XCTestCase {
     eventually("ticks") { TimerTests.fired.load(ordering: .relaxed) >= 5 }
     XCTAssertTrue(Timers.cancel(timer))
     let seen = TimerTests.fired.load(ordering: .relaxed)
-    _ = Scheduler.sleep(until: monotonicNow() + 10_000_000)
+    try? Scheduler.sleep(for: .nanoseconds(10_000_000))
     XCTAssertEqual(TimerTests.fired.load(ordering: .relaxed), seen, "no tick after cancel returned")
   }
 }

@@ -41,24 +41,24 @@ private final class Flag: @unchecked Sendable {
 final class SyncMutexTests: XCTestCase {
   func testLockUnlockAndMisuse() {
     let mu = Weft.Mutex()
-    XCTAssertEqual(mu.unlock(), .notOwner)
-    XCTAssertNil(mu.lock())
+    XCTAssertEqual(err { try mu.unlock() }, .notOwner)
+    XCTAssertNil(err { try mu.lock() })
     XCTAssertTrue(mu.isLocked)
     XCTAssertFalse(mu.tryLock())
-    XCTAssertNil(mu.unlock())
-    XCTAssertEqual(mu.unlock(), .notOwner)
+    XCTAssertNil(err { try mu.unlock() })
+    XCTAssertEqual(err { try mu.unlock() }, .notOwner)
     XCTAssertTrue(mu.tryLock())
-    XCTAssertNil(mu.unlock())
+    XCTAssertNil(err { try mu.unlock() })
   }
 
   func testDeadlineAndCanceledContextWhileWaiting() {
     let mu = Weft.Mutex()
-    XCTAssertNil(mu.lock())
-    XCTAssertEqual(mu.lock(deadline: deadline(after: 5_000_000)), .timedOut)
+    XCTAssertNil(err { try mu.lock() })
+    XCTAssertEqual(err { try mu.lock(timeout: .nanoseconds(5_000_000)) }, .timedOut)
     let ctx = Context(cancelable: true)
     let result = Flag()
     spawnTask {
-      let error = mu.lock(deadline: noDeadline, context: ctx)
+      let error = err { try mu.lock(context: ctx) }
       result.add(error == .canceled ? 1 : 100)
     }
     usleep(20_000)
@@ -67,11 +67,11 @@ final class SyncMutexTests: XCTestCase {
     eventually("the canceled lock") { result.get != 0 }
     XCTAssertEqual(result.get, 1)
     // The canceled waiter left no trace: unlock is the fast path, lock works.
-    XCTAssertNil(mu.unlock())
+    XCTAssertNil(err { try mu.unlock() })
     XCTAssertEqual(mu.state.load(ordering: .relaxed), 0)
-    XCTAssertEqual(mu.lock(deadline: noDeadline, context: ctx), .canceled)  // done context
-    XCTAssertNil(mu.lock(deadline: noDeadline, context: nil))
-    XCTAssertNil(mu.unlock())
+    XCTAssertEqual(err { try mu.lock(context: ctx) }, .canceled)  // done context
+    XCTAssertNil(err { try mu.lock() })
+    XCTAssertNil(err { try mu.unlock() })
   }
 
   func testContentionFromTasksAndThreads() {
@@ -81,9 +81,9 @@ final class SyncMutexTests: XCTestCase {
     for i in 0..<6 {
       let body: @Sendable () -> Void = {
         for _ in 0..<5000 {
-          XCTAssertNil(mu.lock())
+          XCTAssertNil(err { try mu.lock() })
           counter += 1
-          XCTAssertNil(mu.unlock())
+          XCTAssertNil(err { try mu.unlock() })
         }
         finished.add()
       }
@@ -98,63 +98,63 @@ final class SyncMutexTests: XCTestCase {
 final class SyncWaitGroupTests: XCTestCase {
   func testNegativeCounterLeavesItUnchanged() {
     let wg = WaitGroup()
-    XCTAssertEqual(wg.done(), .outOfRange)
-    XCTAssertNil(wg.add(2))
-    XCTAssertEqual(wg.add(-3), .outOfRange)
+    XCTAssertEqual(err { try wg.done() }, .outOfRange)
+    XCTAssertNil(err { try wg.add(2) })
+    XCTAssertEqual(err { try wg.add(-3) }, .outOfRange)
     XCTAssertEqual(wg.count, 2)
-    XCTAssertNil(wg.add(-2))
-    XCTAssertNil(wg.wait())
+    XCTAssertNil(err { try wg.add(-2) })
+    XCTAssertNil(err { try wg.wait() })
   }
 
   func testWaitFromTasksAndReuse() {
     let wg = WaitGroup()
     let woke = Flag()
-    XCTAssertNil(wg.add(1))
-    for _ in 0..<20 { spawnTask { XCTAssertNil(wg.wait()); woke.add() } }
+    XCTAssertNil(err { try wg.add(1) })
+    for _ in 0..<20 { spawnTask { XCTAssertNil(err { try wg.wait() }); woke.add() } }
     usleep(10_000)
     XCTAssertEqual(woke.get, 0)
-    XCTAssertNil(wg.done())
-    XCTAssertNil(wg.add(1))  // reuse at once: the old waiters are released anyway
+    XCTAssertNil(err { try wg.done() })
+    XCTAssertNil(err { try wg.add(1) })  // reuse at once: the old waiters are released anyway
     eventually("20 waiters") { woke.get == 20 }
-    XCTAssertEqual(wg.wait(deadline: deadline(after: 2_000_000)), .timedOut)
-    XCTAssertNil(wg.done())
+    XCTAssertEqual(err { try wg.wait(timeout: .nanoseconds(2_000_000)) }, .timedOut)
+    XCTAssertNil(err { try wg.done() })
     XCTAssertEqual(WaitGroup.waiters(wg.state.load(ordering: .relaxed)), 0)
   }
 
   func testContextCancelUncountsTheWaiter() {
     let wg = WaitGroup()
-    XCTAssertNil(wg.add(1))
+    XCTAssertNil(err { try wg.add(1) })
     let ctx = Context(cancelable: true)
     let result = Flag()
-    Thread.detachNewThread { result.add(wg.wait(context: ctx) == .canceled ? 1 : 100) }
+    Thread.detachNewThread { result.add(err { try wg.wait(context: ctx) } == .canceled ? 1 : 100) }
     eventually("the waiter to count itself") { WaitGroup.waiters(wg.state.load(ordering: .relaxed)) == 1 }
     ctx.finish(.canceled)
     eventually("the canceled wait") { result.get != 0 }
     XCTAssertEqual(result.get, 1)
     XCTAssertEqual(WaitGroup.waiters(wg.state.load(ordering: .relaxed)), 0)
-    XCTAssertNil(wg.done())
+    XCTAssertNil(err { try wg.done() })
   }
 }
 
 final class SyncRWMutexTests: XCTestCase {
   func testWaitingWriterHoldsBackReaders() {
     let rw = RWMutex()
-    XCTAssertNil(rw.rlock())
+    XCTAssertNil(err { try rw.readLock() })
     let wrote = Flag()
     spawnTask {
-      XCTAssertNil(rw.lock())
+      XCTAssertNil(err { try rw.lock() })
       wrote.add()
-      XCTAssertNil(rw.unlock())
+      XCTAssertNil(err { try rw.unlock() })
     }
     eventually("the writer to queue") { rw.state.load(ordering: .relaxed) & RWMutex.writerWaiting != 0 }
-    XCTAssertFalse(rw.tryRLock())
-    XCTAssertEqual(rw.rlock(deadline: deadline(after: 2_000_000)), .timedOut)
-    XCTAssertNil(rw.runlock())
+    XCTAssertFalse(rw.tryReadLock())
+    XCTAssertEqual(err { try rw.readLock(timeout: .nanoseconds(2_000_000)) }, .timedOut)
+    XCTAssertNil(err { try rw.readUnlock() })
     eventually("the writer") { wrote.get == 1 }
-    XCTAssertNil(rw.rlock())
-    XCTAssertNil(rw.runlock())
-    XCTAssertEqual(rw.runlock(), .notOwner)
-    XCTAssertEqual(rw.unlock(), .notOwner)
+    XCTAssertNil(err { try rw.readLock() })
+    XCTAssertNil(err { try rw.readUnlock() })
+    XCTAssertEqual(err { try rw.readUnlock() }, .notOwner)
+    XCTAssertEqual(err { try rw.unlock() }, .notOwner)
     XCTAssertEqual(rw.state.load(ordering: .relaxed), 0)
   }
 }
@@ -166,7 +166,7 @@ final class SyncOnceTests: XCTestCase {
     let finished = Flag()
     for _ in 0..<10 {
       spawnTask {
-        XCTAssertNil(once.run { calls.add(); usleep(5_000) })
+        XCTAssertNil(err { try once.run { calls.add(); usleep(5_000) } })
         XCTAssertEqual(calls.get, 1)
         finished.add()
       }
@@ -175,7 +175,7 @@ final class SyncOnceTests: XCTestCase {
     XCTAssertTrue(once.isDone)
     let inner = Once()
     var nested: WeftError? = nil
-    XCTAssertNil(inner.run { nested = inner.run {} })
+    XCTAssertNil(err { try inner.run { nested = err { try inner.run {} } } })
     XCTAssertEqual(nested, .deadlock)
   }
 }
@@ -184,15 +184,15 @@ final class SyncCondTests: XCTestCase {
   func testTimeoutRelocksAndMisuse() {
     let mu = Weft.Mutex()
     let cond = Cond(mutex: mu)
-    XCTAssertEqual(cond.wait(), .notOwner)
-    XCTAssertNil(mu.lock())
-    XCTAssertEqual(cond.wait(deadline: deadline(after: 2_000_000)), .timedOut)
+    XCTAssertEqual(err { try cond.wait() }, .notOwner)
+    XCTAssertNil(err { try mu.lock() })
+    XCTAssertEqual(err { try cond.wait(timeout: .nanoseconds(2_000_000)) }, .timedOut)
     XCTAssertTrue(mu.isLocked)
     let ctx = Context(cancelable: true)
     ctx.finish(.canceled)
-    XCTAssertEqual(cond.wait(context: ctx), .canceled)
+    XCTAssertEqual(err { try cond.wait(context: ctx) }, .canceled)
     XCTAssertTrue(mu.isLocked)
-    XCTAssertNil(mu.unlock())
+    XCTAssertNil(err { try mu.unlock() })
     XCTAssertTrue(cond.queue.isEmpty)
   }
 
@@ -202,10 +202,10 @@ final class SyncCondTests: XCTestCase {
     let woke = Flag()
     for _ in 0..<3 {
       spawnTask {
-        XCTAssertNil(mu.lock())
-        XCTAssertNil(cond.wait())
+        XCTAssertNil(err { try mu.lock() })
+        XCTAssertNil(err { try cond.wait() })
         woke.add()
-        XCTAssertNil(mu.unlock())
+        XCTAssertNil(err { try mu.unlock() })
       }
     }
     eventually("3 waiters") {
@@ -224,28 +224,28 @@ final class SyncCondTests: XCTestCase {
 
 final class SyncSemaphoreTests: XCTestCase {
   func testCanceledHeadTakesNothingAndUnblocksTheQueue() {
-    guard let sem = Semaphore(capacity: 10) else { return XCTFail() }
-    XCTAssertNil(Semaphore(capacity: 0))
-    XCTAssertNil(sem.acquire(1))
+    let sem = Semaphore(capacity: 10)
+    XCTAssertNil(Semaphore(coreCapacity: 0))
+    XCTAssertNil(err { try sem.acquire(1) })
     let ctx = Context(cancelable: true)
     let big = Flag()
     let small = Flag()
-    spawnTask { big.add(sem.acquire(10, context: ctx) == .canceled ? 1 : 100) }
+    spawnTask { big.add(err { try sem.acquire(10, context: ctx) } == .canceled ? 1 : 100) }
     eventually("the big request to queue") {
-      if sem.tryAcquire(1) == .wouldBlock { return true }
-      XCTAssertNil(sem.release(1))  // it was free: give it back
+      if (try? sem.tryAcquire(1)) == false { return true }
+      XCTAssertNil(err { try sem.release(1) })  // it was free: give it back
       return false
     }
-    for _ in 0..<3 { spawnTask { XCTAssertNil(sem.acquire(2)); small.add() } }
+    for _ in 0..<3 { spawnTask { XCTAssertNil(err { try sem.acquire(2) }); small.add() } }
     usleep(5_000)
     XCTAssertEqual(small.get, 0)  // FIFO: behind the big one
     ctx.finish(.canceled)
     eventually("the small ones") { small.get == 3 }
     XCTAssertEqual(big.get, 1)
     XCTAssertEqual(sem.held, 7)  // 1 + 3*2: the canceled request took nothing
-    XCTAssertEqual(sem.release(8), .outOfRange)
-    XCTAssertEqual(sem.acquire(11), .invalid)
-    XCTAssertNil(sem.release(7))
+    XCTAssertEqual(err { try sem.release(8) }, .outOfRange)
+    XCTAssertEqual(err { try sem.acquire(11) }, .invalid)
+    XCTAssertNil(err { try sem.release(7) })
     XCTAssertEqual(sem.held, 0)
   }
 }

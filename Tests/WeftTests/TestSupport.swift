@@ -14,7 +14,7 @@ func eventually(
       XCTFail("timed out waiting for \(what)", file: file, line: line)
       return
     }
-    _ = Scheduler.sleep(until: monotonicNow() + 200_000)
+    try? Scheduler.sleep(for: .microseconds(200))
   }
 }
 
@@ -22,4 +22,17 @@ final class Counter: Sendable {
   let value = Atomic<Int>(0)
   func bump() { value.add(1, ordering: .relaxed) }
   var count: Int { value.load(ordering: .relaxed) }
+}
+
+/// The WeftError a call of the Swift face threw, or nil when it returned.
+func err(_ body: () throws -> Void) -> WeftError? {
+  do {
+    try body()
+    return nil
+  } catch let error as WeftError {
+    return error
+  } catch {
+    XCTFail("not a WeftError: \(error)")
+    return nil
+  }
 }

@@ -40,7 +40,7 @@ final class TypedSelectTests: XCTestCase {
     }
     let context = Context.withCancel(.background)
     try go {
-      _ = Scheduler.sleep(until: monotonicNow() + 2_000_000)
+      try? Scheduler.sleep(for: .nanoseconds(2_000_000))
       _ = context.cancel()
     }
     var stopped = false

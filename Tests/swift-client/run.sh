@@ -61,7 +61,8 @@ swift build --target compile-fail >"$tmp/compile-fail.log" 2>&1
 rc=$?
 for expect in "capture of 'chan' with non-Sendable type 'Chan<Unshared>'" \
   "mutation of captured var 'total' in concurrently-executing code" \
-  "is unavailable from asynchronous contexts"; do
+  "is unavailable from asynchronous contexts" \
+  "initializer for conditional binding must have Optional type"; do
   if [ $rc -ne 0 ] && grep -qF "$expect" "$tmp/compile-fail.log"; then
     ok "rejected at compile time: $expect"
   else

@@ -17,7 +17,7 @@ func fanOutFanInExample(_ test: Bool) throws -> Bool {
     jobs.close()
   }
   try go {
-    _ = workers.wait()
+    try workers.wait()
     results.close()
   }
   var sum = 0

@@ -23,7 +23,7 @@ func pipelineExample(_ test: Bool) throws -> Bool {
     }
   }
   try go {
-    _ = workers.wait()
+    try workers.wait()
     priced.close()
   }
   var total = 0

@@ -5,7 +5,7 @@ import Weft
 /// a permit at once (the rest park in acquire, costing a parked task each).
 func workerPoolExample(_ test: Bool) throws -> Bool {
   let jobs = test ? 200 : 10_000
-  let permits = Semaphore(capacity: 4)!
+  let permits = Semaphore(capacity: 4)
   let running = Atomic<Int>(0)
   let peak = Atomic<Int>(0)
   let done = WaitGroup()
@@ -19,7 +19,7 @@ func workerPoolExample(_ test: Bool) throws -> Bool {
       }
     }
   }
-  _ = done.wait()
+  try done.wait()
   let most = peak.load(ordering: .relaxed)
   print("\(jobs) jobs, at most \(most) at once (limit 4)")
   return most <= 4 && most >= 1

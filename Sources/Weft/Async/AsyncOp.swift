@@ -116,15 +116,15 @@ package final class AsyncOp: @unchecked Sendable {
       finish(index)
       return Int32(index)
     case .waitGroup(let group):
-      return code(group.wait(context: context))
+      return code(group.coreWait(context: context))
     case .mutex(let mutex):
-      return code(mutex.lock(deadline: noDeadline, context: context))
+      return code(mutex.coreLock(deadline: noDeadline, context: context))
     case .semaphore(let semaphore, let n):
-      return code(semaphore.acquire(n, context: context))
+      return code(semaphore.coreAcquire(n, context: context))
     case .contextDone(let target):
       // The op's context is target's child: it ends with target, or earlier
       // when the op is canceled by tag.
-      let error = context.wait()
+      let error = context.coreWait()
       return code(target.isDone ? target.error : error)
     }
   }

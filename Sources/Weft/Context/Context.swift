@@ -51,7 +51,7 @@ public final class Context: @unchecked Sendable {
   /// background do not all retain the one shared object.
   public let parent: Context?
   /// The effective deadline (the earlier of its own and the parent's).
-  public let deadline: Int64
+  package let deadline: Int64
   /// Value contexts: the nearest cancelable ancestor whose state they report.
   private let inheritedSource: Unmanaged<Context>?
 
@@ -217,7 +217,7 @@ public final class Context: @unchecked Sendable {
   /// Cancels a cancel context (cause 0 means WEFT_ECANCELED). .invalid for
   /// contexts that cannot be canceled.
   @discardableResult
-  public func cancel(cause: Int32 = 0) -> WeftError? {
+  package func coreCancel(cause: Int32 = 0) -> WeftError? {
     guard cancelable else { return .invalid }
     // The woken may drop the last reference at once: keep self until done here.
     let keep = Unmanaged.passUnretained(self).retain()
@@ -395,7 +395,7 @@ extension Context {
   /// Blocks (parks the task, or the thread) until the context is done; returns
   /// its error. .deadlock for a context that can never be done.
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
-  public func wait() -> WeftError? {
+  package func coreWait() -> WeftError? {
     guard canEnd else { return .deadlock }
     if let error { return error }
     return ParkerRef.with { parker in

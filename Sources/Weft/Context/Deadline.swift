@@ -6,7 +6,7 @@
 /// child is a plain cancel context reporting the parent's deadline.
 extension Context {
   /// WithDeadline: a child canceled with .timedOut at `deadline` (monotonic ns).
-  public static func withDeadline(_ parent: Context, deadline: Int64) throws(WeftError) -> Context {
+  package static func withDeadline(_ parent: Context, deadline: Int64) throws(WeftError) -> Context {
     if parent.deadline <= deadline { return withCancel(parent) }
     let context = Context(kind: .cancel, parent: parent, deadline: deadline)
     context.attach()
@@ -37,12 +37,12 @@ extension Context {
   }
 
   /// WithTimeout: a deadline timeout nanoseconds from now.
-  public static func withTimeout(_ parent: Context, timeout: Int64) throws(WeftError) -> Context {
+  package static func withTimeout(_ parent: Context, timeout: Int64) throws(WeftError) -> Context {
     try withDeadline(parent, deadline: Weft.deadline(after: timeout))
   }
 
   /// The deadline, if this context or an ancestor has one.
-  public var deadlineIfAny: Int64? { deadline == noDeadline ? nil : deadline }
+  package var deadlineIfAny: Int64? { deadline == noDeadline ? nil : deadline }
 }
 
 private let contextDeadlineFired: TimerCallback = { raw in

@@ -121,7 +121,7 @@ public enum Offload {
   /// Runs body on a pool thread and waits (parks a task, blocks a thread) for it
   /// to return, until the deadline or the context ends: then the caller gets
   /// the error and body still runs to its end on its thread.
-  public static func run(deadline: Int64 = noDeadline, context: Context? = nil, _ body: @escaping () -> Void) -> WeftError? {
+  package static func coreRun(deadline: Int64 = noDeadline, context: Context? = nil, _ body: @escaping () -> Void) -> WeftError? {
     if Runtime.isStopping { return .shutdown }
     if let error = context?.error { return error }
     if deadline != noDeadline && deadline <= monotonicNow() { return .timedOut }

@@ -20,9 +20,9 @@ import Synchronization
 /// each handle's waiter counts. A handle's uv side (`applied`, uv_poll_*) belongs
 /// to its worker's thread alone; other threads reach it by posting an IOOp.
 /// Never call into libuv while holding the lock.
-public enum IOEvents {
-  public static let readable: Int32 = 1  // UV_READABLE
-  public static let writable: Int32 = 2  // UV_WRITABLE
+package enum IOEvents {
+  package static let readable: Int32 = 1  // UV_READABLE
+  package static let writable: Int32 = 2  // UV_WRITABLE
   static let both: Int32 = 3
 }
 
@@ -115,7 +115,7 @@ enum FdTable {
   }
 }
 
-public enum Poller {
+package enum Poller {
   /// How long a plain thread's poll(2) runs before it looks at its context,
   /// the deadline and a concurrent close again.
   static let threadSliceMs: Int32 = 5
@@ -125,7 +125,7 @@ public enum Poller {
 
   /// Waits until fd is ready for one of `events` (IOEvents); returns the ready
   /// event (> 0) or a negative WeftError code. Parks a task, blocks a thread.
-  public static func wait(fd: Int32, events: Int32, deadline: Int64 = noDeadline, context: Context? = nil) -> Int32 {
+  package static func wait(fd: Int32, events: Int32, deadline: Int64 = noDeadline, context: Context? = nil) -> Int32 {
     guard events != 0, events & ~IOEvents.both == 0 else { return WeftError.invalid.code }
     // A closed fd must not reach libuv: epoll_ctl's EBADF aborts it.
     guard isOpen(fd) else { return WeftError.badFd.code }
@@ -379,7 +379,7 @@ public enum Poller {
   // MARK: - Close
 
   /// weft_fd_close (closeFd) / weft_fd_forget: beginClose, then endClose.
-  public static func close(fd: Int32, closeFd: Bool) -> Int32 {
+  package static func close(fd: Int32, closeFd: Bool) -> Int32 {
     if let error = beginClose(fd: fd) { return error.code }
     return endClose(fd: fd, closeFd: closeFd)
   }
@@ -387,7 +387,7 @@ public enum Poller {
   /// Wakes every waiter of fd with .closed and stops and frees its poll
   /// handles on every loop; until endClose, new waits fail with .closed.
   /// .closed when a close already began, .badFd for a closed fd.
-  public static func beginClose(fd: Int32) -> WeftError? {
+  package static func beginClose(fd: Int32) -> WeftError? {
     guard isOpen(fd) else { return .badFd }
     guard let state = FdTable.state(fd) else { return nil }
     var wake = WakeList(capacity: 4)
@@ -418,19 +418,19 @@ public enum Poller {
         if Scheduler.currentWorker() === worker {
           destroy(state, on: worker)
         } else {
-          _ = group.add(1)
+          _ = group.coreAdd(1)
           post(.destroy(state, group), to: worker)
         }
       }
       // Bounded: a worker that is gone (shutdown) never runs its op.
-      _ = group.wait(deadline: monotonicNow() + 2_000_000_000)
+      _ = group.coreWait(deadline: monotonicNow() + 2_000_000_000)
     }
     return nil
   }
 
   /// After beginClose: close(2)s fd (closeFd) and lets its number be waited on
   /// again.
-  public static func endClose(fd: Int32, closeFd: Bool) -> Int32 {
+  package static func endClose(fd: Int32, closeFd: Bool) -> Int32 {
     guard let state = FdTable.existing(fd) else {
       return closeFd && Glibc.close(fd) != 0 ? WeftError(errno: errno).code : 0
     }
@@ -466,13 +466,13 @@ public enum Poller {
       case .sync(let state): sync(state, on: worker)
       case .destroy(let state, let group):
         destroy(state, on: worker)
-        _ = group.done()
+        _ = group.coreDone()
       }
     }
   }
 
   /// Poll handles with a non-empty mask, over every loop (weft_stats).
-  public static var activeHandles: Int {
+  package static var activeHandles: Int {
     guard let runtime = Runtime.shared else { return 0 }
     return runtime.workers.reduce(0) { $0 + $1.io.active.load(ordering: .relaxed) }
   }
@@ -480,7 +480,7 @@ public enum Poller {
 
 extension WeftError {
   /// The code for an errno value (positive) from a failed system call.
-  public init(errno value: Int32) {
+  package init(errno value: Int32) {
     switch value {
     case EAGAIN: self = .wouldBlock
     case ENOMEM, ENOBUFS: self = .noMemory

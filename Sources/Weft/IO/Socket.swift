@@ -10,9 +10,9 @@ import Synchronization
 /// close(2)d only when the last call in flight has left (Go's fdMutex): a call
 /// never reads or writes a reused fd number. Calls on a closed socket return
 /// .closed.
-public final class Socket: @unchecked Sendable {
-  public let fd: Int32
-  public let isUnix: Bool
+package final class Socket: @unchecked Sendable {
+  package let fd: Int32
+  package let isUnix: Bool
   private let ops = Atomic<Int>(0)
   private static let closedBit = 1 << 40
 
@@ -53,7 +53,7 @@ public final class Socket: @unchecked Sendable {
 
   /// Closes the socket: waiters wake with .closed; the fd goes once no call is
   /// in flight. .closed the second time.
-  public func close() -> WeftError? {
+  package func close() -> WeftError? {
     guard enter() else { return .closed }
     if ops.bitwiseOr(Socket.closedBit, ordering: .acquiringAndReleasing).oldValue & Socket.closedBit != 0 {
       exit()
@@ -93,7 +93,7 @@ public final class Socket: @unchecked Sendable {
     // leaves the lookup to finish on its thread; its result is dropped.
     final class Box: @unchecked Sendable { var result: Result<[Address], WeftError> = .failure(.nameNotFound) }
     let box = Box()
-    if let error = Offload.run(deadline: deadline, context: context, { box.result = lookup(node, port, hints) ?? .failure(.nameNotFound) }) {
+    if let error = Offload.coreRun(deadline: deadline, context: context, { box.result = lookup(node, port, hints) ?? .failure(.nameNotFound) }) {
       return .failure(error)
     }
     return box.result
@@ -119,7 +119,7 @@ public final class Socket: @unchecked Sendable {
     return out.isEmpty ? .failure(.nameNotFound) : .success(out)
   }
 
-  public static func listenTCP(host: String?, port: Int, backlog: Int32) -> Result<Socket, WeftError> {
+  package static func listenTCP(host: String?, port: Int, backlog: Int32) -> Result<Socket, WeftError> {
     eachAddress(host, port, passive: true, deadline: noDeadline, context: nil) {
       listen($0, backlog: backlog, isUnix: false)
     }
@@ -148,7 +148,7 @@ public final class Socket: @unchecked Sendable {
     return .failure(last)
   }
 
-  public static func listenUnix(path: String, backlog: Int32) -> Result<Socket, WeftError> {
+  package static func listenUnix(path: String, backlog: Int32) -> Result<Socket, WeftError> {
     guard let address = Address(unixPath: path) else { return .failure(.invalid) }
     return listen(address, backlog: backlog, isUnix: true)
   }
@@ -170,7 +170,7 @@ public final class Socket: @unchecked Sendable {
     return .success(Socket(fd: fd, isUnix: isUnix))
   }
 
-  public func accept(deadline: Int64 = noDeadline, context: Context? = nil) -> Result<Socket, WeftError> {
+  package func accept(deadline: Int64 = noDeadline, context: Context? = nil) -> Result<Socket, WeftError> {
     call(.failure(.closed)) {
       while true {
         let conn = c_accept4(fd, nil, nil, Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
@@ -190,7 +190,7 @@ public final class Socket: @unchecked Sendable {
     }
   }
 
-  public static func connectTCP(host: String?, port: Int, deadline: Int64 = noDeadline, context: Context? = nil)
+  package static func connectTCP(host: String?, port: Int, deadline: Int64 = noDeadline, context: Context? = nil)
     -> Result<Socket, WeftError>
   {
     guard port > 0 else { return .failure(.invalid) }
@@ -199,7 +199,7 @@ public final class Socket: @unchecked Sendable {
     }
   }
 
-  public static func connectUnix(path: String, deadline: Int64 = noDeadline, context: Context? = nil)
+  package static func connectUnix(path: String, deadline: Int64 = noDeadline, context: Context? = nil)
     -> Result<Socket, WeftError>
   {
     guard let address = Address(unixPath: path) else { return .failure(.invalid) }
@@ -244,7 +244,7 @@ public final class Socket: @unchecked Sendable {
 
   /// Reads up to count bytes: the number read (> 0), 0 at end of stream, or a
   /// negative code.
-  public func read(_ buffer: UnsafeMutableRawPointer, _ count: Int, deadline: Int64 = noDeadline, context: Context? = nil) -> Int {
+  package func read(_ buffer: UnsafeMutableRawPointer, _ count: Int, deadline: Int64 = noDeadline, context: Context? = nil) -> Int {
     call(Int(WeftError.closed.code)) {
       while true {
         let n = Glibc.read(fd, buffer, count)
@@ -261,7 +261,7 @@ public final class Socket: @unchecked Sendable {
   /// Reads exactly count bytes: count, .endOfStream when the stream ended
   /// first (the bytes read so far are in buffer, their number in *got), or
   /// another negative code.
-  public func readFull(
+  package func readFull(
     _ buffer: UnsafeMutableRawPointer, _ count: Int, got: UnsafeMutablePointer<Int>? = nil,
     deadline: Int64 = noDeadline, context: Context? = nil
   ) -> Int {
@@ -278,7 +278,7 @@ public final class Socket: @unchecked Sendable {
 
   /// Writes all count bytes, parking while the socket's buffer is full: count,
   /// or a negative code (the number written so far in *wrote).
-  public func write(
+  package func write(
     _ buffer: UnsafeRawPointer, _ count: Int, wrote: UnsafeMutablePointer<Int>? = nil,
     deadline: Int64 = noDeadline, context: Context? = nil
   ) -> Int {
@@ -302,12 +302,12 @@ public final class Socket: @unchecked Sendable {
   }
 
   /// Shuts down the write side: the peer reads end of stream.
-  public func shutdownWrite() -> WeftError? {
+  package func shutdownWrite() -> WeftError? {
     call(WeftError.closed) { Glibc.shutdown(fd, Int32(SHUT_WR)) == 0 ? nil : WeftError(errno: errno) }
   }
 
   /// The local (or peer) address as text: "1.2.3.4:80", "[::1]:80", a path.
-  public func address(peer: Bool) -> Result<String, WeftError> {
+  package func address(peer: Bool) -> Result<String, WeftError> {
     call(.failure(.closed)) {
       var storage = sockaddr_storage()
       var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -322,7 +322,7 @@ public final class Socket: @unchecked Sendable {
   }
 
   /// The local port (TCP), 0 for a Unix socket.
-  public var localPort: Int {
+  package var localPort: Int {
     call(Int(WeftError.closed.code)) {
       var storage = sockaddr_storage()
       var length = socklen_t(MemoryLayout<sockaddr_storage>.size)

@@ -89,7 +89,7 @@ public final class Runtime: @unchecked Sendable {
   }
 
   /// weft_init: starts with config; .busy if already started.
-  public static func start(_ config: RuntimeConfig) -> WeftError? {
+  package static func coreStart(_ config: RuntimeConfig) -> WeftError? {
     startSlow(config, explicit: true).error
   }
 
@@ -181,7 +181,7 @@ public final class Runtime: @unchecked Sendable {
   }
 
   /// weft_shutdown. See the header for the contract.
-  public static func shutdown() -> WeftError? {
+  package static func coreShutdown() -> WeftError? {
     if Scheduler.currentTask() != nil || Scheduler.currentWorker() != nil { return .deadlock }
     startLock.lock()
     let runtime = shared
@@ -199,6 +199,7 @@ public final class Runtime: @unchecked Sendable {
     startLock.unlock()
     guard let runtime else {
       _ = ThreadSignal.releaseAllForShutdown()
+      AsyncWait.releaseAllForShutdown()  // Swift tasks awaiting the async forms
       ThreadSignal.retireKey()
       return nil
     }
@@ -215,6 +216,7 @@ public final class Runtime: @unchecked Sendable {
     repeat {
       runtime.forEachLiveTask { _ = ParkerSlot.claimForShutdown($0.pointee.parkerSlot) }
       _ = ThreadSignal.releaseAllForShutdown()
+      AsyncWait.releaseAllForShutdown()  // Swift tasks awaiting the async forms
       // Done, or only tasks that hold their worker (stuck: they cannot be
       // resumed, their threads are abandoned below) are left.
       if runtime.liveTasks <= runtime.stuckWorkers { break }
@@ -224,6 +226,7 @@ public final class Runtime: @unchecked Sendable {
     // A worker still inside a task (a blocking call, a loop) is abandoned.
     let joined = runtime.monitor?.stopAndJoinWorkers(until: monotonicNow() + Monitor.joinBudgetNs) ?? true
     _ = ThreadSignal.releaseAllForShutdown()
+    AsyncWait.releaseAllForShutdown()
     let abandoned = runtime.liveTasks > 0
     if !abandoned && joined {
       // Nothing runs on a task stack any more: give the address space back.

@@ -24,6 +24,10 @@ import Synchronization
 /// retires (`serveInactive`): it keeps serving its libuv loop and its timers but
 /// forwards every task they make runnable to the global queue.
 final class Worker: @unchecked Sendable {
+  /// Open withParkingForbidden regions of the running task (debug builds) and
+  /// what the innermost holds: a switch away while > 0 traps (Swift/ParkGuard.swift).
+  var parkForbiddenDepth = 0
+  var parkForbiddenWhat: StaticString = ""
   enum PostSwitch { case none, park, yield, exit }
 
   private let runtimeRef: Unmanaged<Runtime>

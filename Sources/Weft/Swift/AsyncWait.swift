@@ -19,6 +19,15 @@ import Synchronization
 ///     (`leave`, under the primitive's lock); then the record is freed.
 /// A claimer never touches the record after wake(). Swift's cancellation handler
 /// is removed (and waited for) before withTaskCancellationHandler returns.
+///
+/// Shutdown: a wait that may suspend is enrolled (step 1) in a list that
+/// weft_shutdown walks after its grace period (`releaseAllForShutdown`), claiming
+/// each parker with Parker.shutdown: the Swift task resumes with `.shutdown`
+/// and withdraws its record, under the list's lock, before freeing it. A wait
+/// that enrolls after shutdown began claims itself (the flag is set before the
+/// walk, and the lock orders the enrollment against it). Waits for a go {}
+/// task's outcome (`cancelable: false`) are not enrolled: shutdown resumes the
+/// task, whose end resolves them.
 package enum AsyncWait {
   /// Per-wait bookkeeping after the parker and the two waiters.
   struct State: ~Copyable {
@@ -27,6 +36,59 @@ package enum AsyncWait {
     var timer: TimerRef? = nil
     var registered = false
     var immediate: Int32? = nil
+    /// Links in the shutdown list (guarded by `enrolledLock`).
+    var prev: UnsafeMutableRawPointer? = nil
+    var next: UnsafeMutableRawPointer? = nil
+    var enrolled = false
+  }
+
+  /// The waits shutdown ends (see the type's comment), and how many records live.
+  static let enrolledLock = SpinLock()
+  nonisolated(unsafe) static var enrolledHead: UnsafeMutableRawPointer? = nil
+  package static let liveRecords = Atomic<Int>(0)
+
+  static func enroll(_ record: Record) {
+    enrolledLock.lock()
+    let state = record.state
+    state.pointee.next = enrolledHead
+    if let head = enrolledHead { Record(raw: head).state.pointee.prev = record.raw }
+    enrolledHead = record.raw
+    state.pointee.enrolled = true
+    enrolledLock.unlock()
+  }
+
+  static func withdraw(_ record: Record) {
+    enrolledLock.lock()
+    let state = record.state
+    if let prev = state.pointee.prev {
+      Record(raw: prev).state.pointee.next = state.pointee.next
+    } else {
+      enrolledHead = state.pointee.next
+    }
+    if let next = state.pointee.next { Record(raw: next).state.pointee.prev = state.pointee.prev }
+    state.pointee.enrolled = false
+    enrolledLock.unlock()
+  }
+
+  /// weft_shutdown's claim of every enrolled async wait (Parker.shutdown): their
+  /// Swift tasks resume with `.shutdown`. The list's lock keeps each record
+  /// alive while it is claimed (its owner withdraws it before freeing it).
+  /// Returns how many it woke.
+  @discardableResult
+  package static func releaseAllForShutdown() -> Int {
+    var woken = 0
+    enrolledLock.lock()
+    var cursor = enrolledHead
+    while let raw = cursor {
+      let record = Record(raw: raw)
+      cursor = record.state.pointee.next
+      if record.parker.tryClaim(Parker.shutdown) {
+        record.parker.wake()
+        woken += 1
+      }
+    }
+    enrolledLock.unlock()
+    return woken
   }
 
   static let waiterOffset = roundUp(MemoryLayout<Parker>.stride, MemoryLayout<Waiter>.alignment)
@@ -73,7 +135,9 @@ package enum AsyncWait {
     record.waiter.pointee.amount = amount
     record.registration.initialize(to: Waiter(parker: record.parker, caseIndex: Parker.canceled))
     record.state.initialize(to: State())
+    liveRecords.add(1, ordering: .relaxed)
     defer {
+      liveRecords.subtract(1, ordering: .relaxed)
       record.state.deinitialize(count: 1)
       record.registration.deinitialize(count: 1)
       record.waiter.deinitialize(count: 1)
@@ -86,7 +150,12 @@ package enum AsyncWait {
         let parker = record.parker
         let state = record.state
         state.pointee.continuation = continuation
-        // Canceled before we started: the handler claimed and "woke" already.
+        if cancelable {
+          AsyncWait.enroll(record)
+          // Shutdown began: its walk may have passed already (see the type's comment).
+          if Runtime.isStopping { _ = parker.tryClaim(Parker.shutdown) }
+        }
+        // Canceled (or shut down) before we started: claimed, nothing published.
         if parker.claimed != Parker.unclaimed { return continuation.resume() }
         if let result = publish(record.waiter) {
           state.pointee.immediate = result
@@ -117,6 +186,7 @@ package enum AsyncWait {
       await suspend()
     }
     let state = record.state
+    if state.pointee.enrolled { AsyncWait.withdraw(record) }
     if let timer = state.pointee.timer { _ = Timers.cancel(timer) }
     if state.pointee.registered { context!.unregister(record.registration) }
     if let result = state.pointee.immediate { return .claimed(result: result) }
@@ -206,6 +276,7 @@ extension AsyncWait {
     if deadline != noDeadline, deadline <= monotonicNow() { return .timedOut }
     if let error = context?.error { return error }
     if Task.isCancelled { return .canceled }
+    if Runtime.isStopping { return .shutdown }
     return nil
   }
 }

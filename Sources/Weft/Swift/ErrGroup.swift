@@ -24,7 +24,7 @@ public final class ErrGroup: Sendable {
   public init(parent: Context = .background, limit: Int? = nil) {
     precondition(limit.map { $0 > 0 } ?? true, "ErrGroup limit must be positive")
     self.context = Context.withCancel(parent)
-    self.slots = limit.map { Semaphore(capacity: Int64($0))! }
+    self.slots = limit.map { Semaphore(capacity: $0) }
   }
 
   /// Runs `body(context)` in a `go {}` task; its error (the group's first)
@@ -32,7 +32,7 @@ public final class ErrGroup: Sendable {
   /// (or the wait's error when the group's slots cannot be had).
   @available(*, noasync, message: "use the async go in async code")
   public func go(_ body: @escaping @Sendable (Context) throws -> Void) throws(WeftError) {
-    if let slots, let error = slots.acquire(1) { throw error }
+    if let slots { try slots.acquire(1) }
     try spawn(body)
   }
 
@@ -43,16 +43,16 @@ public final class ErrGroup: Sendable {
   }
 
   private func spawn(_ body: @escaping @Sendable (Context) throws -> Void) throws(WeftError) {
-    try pending.add(count: 1)
+    try pending.add(1)
     do {
       try Weft.go {
         do { try body(self.context) } catch { self.record(error) }
-        if let slots = self.slots { _ = slots.release(1) }
-        _ = self.pending.done()
+        if let slots = self.slots { _ = slots.coreRelease(1) }
+        _ = self.pending.coreDone()
       }
     } catch {
-      if let slots { _ = slots.release(1) }
-      _ = pending.done()
+      if let slots { _ = slots.coreRelease(1) }
+      _ = pending.coreDone()
       throw error
     }
   }
@@ -62,11 +62,11 @@ public final class ErrGroup: Sendable {
     let isFirst = first == nil
     if isFirst { first = error }
     lock.unlock()
-    if isFirst { _ = context.cancel() }
+    if isFirst { context.cancel() }
   }
 
   private func finish() throws {
-    _ = context.cancel()
+    context.cancel()
     lock.lock()
     let error = first
     lock.unlock()
@@ -76,7 +76,7 @@ public final class ErrGroup: Sendable {
   /// Waits for every task; rethrows the first error.
   @available(*, noasync, message: "use the async wait in async code")
   public func wait() throws {
-    if let error = pending.wait(deadline: noDeadline) { throw error }
+    try pending.wait()
     try finish()
   }
 

@@ -20,16 +20,16 @@
 /// context, no `otherwise`), `.shutdown`, or the error the handler threw.
 @available(*, noasync, message: "blocks the thread: select in a go {} task")
 public func select(
-  timeout: Duration? = nil, context: Context? = nil, _ build: (inout Selector) -> Void
+  timeout: Duration? = nil, context: Context? = nil, _ build: (inout SelectCases) -> Void
 ) throws(WeftError) {
-  let failure: WeftError? = withUnsafeTemporaryAllocation(of: SelectCase.self, capacity: Selector.inlineCases) {
+  let failure: WeftError? = withUnsafeTemporaryAllocation(of: SelectCase.self, capacity: SelectCases.inlineCases) {
     cases in
-    withUnsafeTemporaryAllocation(byteCount: Selector.inlineBytes, alignment: 16) { arena in
-      var selector = Selector(cases: cases.baseAddress!, arena: arena.baseAddress!)
+    withUnsafeTemporaryAllocation(byteCount: SelectCases.inlineBytes, alignment: 16) { arena in
+      var selector = SelectCases(cases: cases.baseAddress!, arena: arena.baseAddress!)
       defer { selector.freeSpills() }
       build(&selector)
       let fired = selector.run(deadline: weftDeadline(timeout), context: context)
-      if fired < 0, fired != Selector.defaultFired {
+      if fired < 0, fired != SelectCases.defaultFired {
         selector.failure = WeftError(rawValue: Int32(fired)) ?? .invalid
       }
       selector.mode = .dispatch(fired: fired)
@@ -41,7 +41,7 @@ public func select(
 }
 
 /// The cases of one `select` (see `select(timeout:context:_:)`).
-public struct Selector: ~Copyable {
+public struct SelectCases: ~Copyable {
   @usableFromInline static let inlineCases = 8
   @usableFromInline static let inlineBytes = 512
   static let defaultFired = -1_000_000
@@ -51,7 +51,7 @@ public struct Selector: ~Copyable {
   var mode = Mode.register
   let inlineCases: UnsafeMutablePointer<SelectCase>
   var cases: UnsafeMutablePointer<SelectCase>
-  var capacity = Selector.inlineCases
+  var capacity = SelectCases.inlineCases
   let arena: UnsafeMutableRawPointer
   var used = 0
   var spills: [UnsafeMutableRawPointer] = []
@@ -75,7 +75,7 @@ public struct Selector: ~Copyable {
   mutating func slot<T>(for: T.Type) -> UnsafeMutablePointer<T> {
     let alignment = MemoryLayout<T>.alignment
     let start = (used + alignment - 1) & ~(alignment - 1)
-    if alignment <= 16, start + MemoryLayout<T>.stride <= Selector.inlineBytes {
+    if alignment <= 16, start + MemoryLayout<T>.stride <= SelectCases.inlineBytes {
       used = start + MemoryLayout<T>.stride
       return (arena + start).bindMemory(to: T.self, capacity: 1)
     }
@@ -98,7 +98,7 @@ public struct Selector: ~Copyable {
 
   func run(deadline: Int64, context: Context?) -> Int {
     let fired = Select.select(cases, count: count, nonBlocking: hasDefault, deadline: deadline, context: context)
-    if fired == Int(WeftError.wouldBlock.code), hasDefault { return Selector.defaultFired }
+    if fired == Int(WeftError.wouldBlock.code), hasDefault { return SelectCases.defaultFired }
     return fired
   }
 
@@ -158,6 +158,6 @@ public struct Selector: ~Copyable {
       hasDefault = true
       return
     }
-    if fired == Selector.defaultFired { call(handler) }
+    if fired == SelectCases.defaultFired { call(handler) }
   }
 }

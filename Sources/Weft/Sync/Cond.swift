@@ -32,7 +32,7 @@ public final class Cond: @unchecked Sendable {
   /// is not locked (nothing happens then). .timedOut / .canceled / .shutdown
   /// when the wait ends first; the mutex is locked again in every case except
   /// .notOwner (and .shutdown if re-locking had to wait during shutdown).
-  public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
+  package func coreWait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     if !mutex.isLocked { return .notOwner }
     queueLock.lock()
     // An already-done context claims at once (park does not block then).
@@ -41,10 +41,10 @@ public final class Cond: @unchecked Sendable {
         lock: queueLock, deadline: deadline, context: context, reason: "cond wait",
         enqueue: { queue.enqueue($0) }, leave: { queue.remove($0) },
         // Unlocked by someone else in between: misuse.
-        beforePark: { mutex.unlock() != nil ? .notOwner : nil })
+        beforePark: { mutex.coreUnlock() != nil ? .notOwner : nil })
     }
     if case .failed(.notOwner) = outcome { return .notOwner }
-    if let relock = mutex.lock() { return relock }
+    if let relock = mutex.coreLock() { return relock }
     return outcome.error
   }
 

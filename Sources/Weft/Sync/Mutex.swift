@@ -69,7 +69,7 @@ public final class Mutex: @unchecked Sendable {
   /// nil, or .shutdown when it had to wait during weft_shutdown.
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
   @inlinable @inline(__always)
-  public func lock() -> WeftError? {
+  package func coreLock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
       if tracksHolder { noteHolder(true) }
       return nil
@@ -82,7 +82,8 @@ public final class Mutex: @unchecked Sendable {
   /// deadline (POSIX timedlock); a context already done fails at once.
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
   @inline(__always)
-  public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
+  @usableFromInline
+  package func coreLock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }
     if state.compareExchange(expected: 0, desired: Mutex.locked, ordering: .acquiring).exchanged {
       if tracksHolder { noteHolder(true) }
@@ -108,7 +109,7 @@ public final class Mutex: @unchecked Sendable {
 
   /// Unlocks. .notOwner when the mutex is not locked.
   @inlinable @inline(__always)
-  public func unlock() -> WeftError? {
+  package func coreUnlock() -> WeftError? {
     if tracksHolder { noteHolder(false) }
     if state.compareExchange(expected: Mutex.locked, desired: 0, ordering: .releasing).exchanged {
       Scheduler.preemptPoint()  // a task locking in a loop never parks at one worker

@@ -47,7 +47,7 @@ public final class Once: @unchecked Sendable {
   /// keeps running in its caller). A done context fails at once unless fn
   /// already returned.
   @inline(__always)
-  public func run(
+  package func coreRun(
     _ fn: @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?,
     deadline: Int64 = noDeadline, context: Context? = nil
   ) -> WeftError? {
@@ -56,7 +56,7 @@ public final class Once: @unchecked Sendable {
   }
 
   /// The same for a Swift closure.
-  public func run(deadline: Int64 = noDeadline, context: Context? = nil, _ body: () -> Void) -> WeftError? {
+  package func coreRun(deadline: Int64 = noDeadline, context: Context? = nil, _ body: () -> Void) -> WeftError? {
     if state.load(ordering: .acquiring) == Once.done { return nil }
     return runSlow(deadline: deadline, context: context, body)
   }

@@ -58,22 +58,22 @@ public final class RWMutex: @unchecked Sendable {
 
   /// Takes a read lock. nil, or .shutdown when it had to wait during shutdown.
   @inline(__always)
-  public func rlock() -> WeftError? {
-    if tryRLock() { return nil }
+  package func coreReadLock() -> WeftError? {
+    if coreTryReadLock() { return nil }
     return rlockSlow(deadline: noDeadline, context: nil)
   }
 
   /// rlock with a deadline and/or context (.timedOut, .canceled, ...). A free
   /// lock is taken even past the deadline; a done context fails at once.
-  public func rlock(deadline: Int64, context: Context? = nil) -> WeftError? {
+  package func coreReadLock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }
-    if tryRLock() { return nil }
+    if coreTryReadLock() { return nil }
     return rlockSlow(deadline: deadline, context: context)
   }
 
   /// Takes a read lock if no writer holds or waits for the lock; never waits.
   @inline(__always)
-  public func tryRLock() -> Bool {
+  package func coreTryReadLock() -> Bool {
     var s = state.load(ordering: .relaxed)
     while s & (RWMutex.writerLocked | RWMutex.writerWaiting) == 0 && s & RWMutex.readerMask < RWMutex.maxReaders {
       let (done, now) = state.compareExchange(expected: s, desired: s + 1, ordering: .acquiring)
@@ -85,7 +85,7 @@ public final class RWMutex: @unchecked Sendable {
 
   /// Releases a read lock. .notOwner when no read lock is held.
   @inline(__always)
-  public func runlock() -> WeftError? {
+  package func coreReadUnlock() -> WeftError? {
     var s = state.load(ordering: .relaxed)
     while true {
       let n = s & RWMutex.readerMask
@@ -183,7 +183,7 @@ public final class RWMutex: @unchecked Sendable {
 
   /// Takes the write lock. nil, or .shutdown when it had to wait during shutdown.
   @inline(__always)
-  public func lock() -> WeftError? {
+  package func coreLock() -> WeftError? {
     if state.compareExchange(expected: 0, desired: RWMutex.writerLocked, ordering: .acquiring).exchanged {
       return nil
     }
@@ -191,7 +191,7 @@ public final class RWMutex: @unchecked Sendable {
   }
 
   /// lock with a deadline and/or context; see rlock(deadline:context:).
-  public func lock(deadline: Int64, context: Context? = nil) -> WeftError? {
+  package func coreLock(deadline: Int64, context: Context? = nil) -> WeftError? {
     if let context, let error = context.error { return error }
     if state.compareExchange(expected: 0, desired: RWMutex.writerLocked, ordering: .acquiring).exchanged {
       return nil
@@ -202,7 +202,7 @@ public final class RWMutex: @unchecked Sendable {
   /// Takes the write lock if nobody holds or waits for it. readerWaiting counts
   /// as busy too: inside a grant (unlockSlow between clearing writerLocked and
   /// adding the queued readers) the word reads just `readerWaiting`.
-  public func tryLock() -> Bool {
+  package func coreTryLock() -> Bool {
     var s = state.load(ordering: .relaxed)
     let busy = RWMutex.readerMask | RWMutex.writerLocked | RWMutex.writerWaiting | RWMutex.readerWaiting
     while s & busy == 0 {
@@ -216,7 +216,7 @@ public final class RWMutex: @unchecked Sendable {
 
   /// Releases the write lock. .notOwner when no writer holds it.
   @inline(__always)
-  public func unlock() -> WeftError? {
+  package func coreUnlock() -> WeftError? {
     if state.compareExchange(expected: RWMutex.writerLocked, desired: 0, ordering: .releasing).exchanged {
       return nil
     }

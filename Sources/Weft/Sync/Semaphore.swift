@@ -19,7 +19,7 @@ import Synchronization
 /// Lock rules: `lock` guards `current` and `queue`; wakes happen under it.
 public final class Semaphore: @unchecked Sendable {
   /// Units in all (> 0).
-  public let size: Int64
+  package let size: Int64
   let lock = SpinLock()
   /// Units held; guarded by `lock`.
   @exclusivity(unchecked)
@@ -29,14 +29,14 @@ public final class Semaphore: @unchecked Sendable {
   var queue = WaitQueue()
 
   /// nil for a capacity <= 0.
-  public init?(capacity: Int64) {
+  package init?(coreCapacity capacity: Int64) {
     guard capacity > 0 else { return nil }
     size = capacity
   }
 
 
   /// Units held now (a snapshot).
-  public var held: Int64 {
+  package var coreHeld: Int64 {
     lock.lock()
     defer { lock.unlock() }
     return current
@@ -46,7 +46,7 @@ public final class Semaphore: @unchecked Sendable {
   /// .timedOut / .canceled / .shutdown when the wait ends first (nothing taken).
   /// A done context fails at once even if the units are free (x/sync).
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
-  public func acquire(_ n: Int64, deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
+  package func coreAcquire(_ n: Int64, deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     guard n >= 0, n <= size else { return .invalid }
     if let context, let error = context.error { return error }
     lock.lock()
@@ -75,7 +75,7 @@ public final class Semaphore: @unchecked Sendable {
 
   /// Takes n units only if they are free and nobody waits. .wouldBlock otherwise,
   /// .invalid for n < 0 or n > size.
-  public func tryAcquire(_ n: Int64) -> WeftError? {
+  package func coreTryAcquire(_ n: Int64) -> WeftError? {
     guard n >= 0, n <= size else { return .invalid }
     lock.lock()
     defer { lock.unlock() }
@@ -88,7 +88,7 @@ public final class Semaphore: @unchecked Sendable {
 
   /// Returns n units. .outOfRange (nothing changes) when more than are held,
   /// .invalid for n < 0.
-  public func release(_ n: Int64) -> WeftError? {
+  package func coreRelease(_ n: Int64) -> WeftError? {
     guard n >= 0 else { return .invalid }
     // The woken may drop the last reference at once: keep self until done here.
     let keep = Unmanaged.passUnretained(self).retain()

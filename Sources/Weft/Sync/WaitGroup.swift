@@ -44,12 +44,13 @@ public final class WaitGroup: @unchecked Sendable {
   static func waiters(_ s: UInt64) -> UInt64 { s & 0xFFFF_FFFF }
 
   /// The counter now (a snapshot).
-  public var count: Int64 { WaitGroup.counter(state.load(ordering: .acquiring)) }
+  package var coreCount: Int64 { WaitGroup.counter(state.load(ordering: .acquiring)) }
 
   /// Adds delta (may be negative). .outOfRange, and no change, when the counter
   /// would go below zero or above Int32.max. Reaching zero wakes every waiter.
   @inline(__always)
-  public func add(_ delta: Int64) -> WeftError? {
+  @usableFromInline
+  package func coreAdd(_ delta: Int64) -> WeftError? {
     var s = state.load(ordering: .relaxed)
     while true {
       let c = WaitGroup.counter(s) &+ delta
@@ -67,7 +68,7 @@ public final class WaitGroup: @unchecked Sendable {
 
   /// add(-1): .outOfRange when the counter is already zero.
   @inline(__always)
-  public func done() -> WeftError? { add(-1) }
+  package func coreDone() -> WeftError? { coreAdd(-1) }
 
   /// The counter reaches zero with waiters counted: reset the word and wake the
   /// whole generation, all under queueLock so no waiter counts in between.
@@ -101,7 +102,7 @@ public final class WaitGroup: @unchecked Sendable {
   /// / .shutdown when the wait ends first. A zero counter returns at once, even
   /// with a done context.
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
-  public func wait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
+  package func coreWait(deadline: Int64 = noDeadline, context: Context? = nil) -> WeftError? {
     if WaitGroup.counter(state.load(ordering: .acquiring)) == 0 { return nil }
     if let context, let error = context.error { return error }
     return ParkerRef.with { parker in
@@ -141,14 +142,14 @@ public final class WaitGroup: @unchecked Sendable {
   package func go(_ fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, _ arg: UnsafeMutableRawPointer?)
     -> WeftError?
   {
-    if let error = add(1) { return error }
+    if let error = coreAdd(1) { return error }
     let box = UnsafeMutablePointer<GoBox>.allocate(capacity: 1)
     box.initialize(to: GoBox(fn: fn, arg: arg, group: Unmanaged.passRetained(self)))
     if let error = Runtime.spawn(goTrampoline, UnsafeMutableRawPointer(box)) {
       box.pointee.group.release()
       box.deinitialize(count: 1)
       box.deallocate()
-      _ = add(-1)
+      _ = coreAdd(-1)
       return error
     }
     return nil
@@ -170,6 +171,6 @@ private let goTrampoline: @convention(c) (UnsafeMutableRawPointer?) -> Void = { 
   box.deinitialize(count: 1)
   box.deallocate()
   fn(arg)
-  _ = group._withUnsafeGuaranteedRef { $0.done() }
+  _ = group._withUnsafeGuaranteedRef { $0.coreDone() }
   group.release()
 }

@@ -50,6 +50,7 @@ public enum Scheduler {
   /// maybe on another worker.
   @inline(__always)
   private static func switchAway(_ task: TaskRef, _ action: Worker.PostSwitch) {
+    if ParkGuard.open.load(ordering: .relaxed) != 0 { ParkGuard.check(task) }
     switchedOut(task)
     _ = withCurrentWorker { $0.switchAway(from: task, action) }
     _ = withCurrentWorker { $0.finishSwitch() }
@@ -137,8 +138,8 @@ public enum Scheduler {
   /// runtime (a spawning loop, a mutex taken and released in a loop) lets the
   /// others run on its own worker instead of being handed a spare thread.
   /// Called where a task may run long without parking: spawning, Mutex.unlock.
-  @inline(__always)
-  public static func preemptPoint() {
+  @usableFromInline @inline(__always)
+  package static func preemptPoint() {
     if preemptPending.load(ordering: .relaxed) { preemptSlow() }
   }
 
@@ -160,7 +161,7 @@ public enum Scheduler {
 
   /// Sleeps until the deadline, parking the task or blocking the thread.
   @available(*, noasync, message: "blocks the thread: use the async form in async code")
-  public static func sleep(until deadline: Int64) -> WeftError? {
+  package static func coreSleep(until deadline: Int64) -> WeftError? {
     if deadline <= monotonicNow() { return nil }
     return ParkerRef.with { parker in
       parker.prepare()

@@ -9,7 +9,8 @@ import Glibc
 
 /// The monotonic clock every deadline is measured on (weft_now_ns).
 @inline(__always)
-public func monotonicNow() -> Int64 {
+@usableFromInline
+package func monotonicNow() -> Int64 {
   var ts = timespec()
   clock_gettime(CLOCK_MONOTONIC, &ts)
   return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
@@ -25,7 +26,8 @@ package func saturatingAdd(_ a: Int64, _ b: Int64) -> Int64 {
 /// now + ns, saturating at noDeadline (timeouts of "forever" stay forever);
 /// ns <= 0 is now.
 @inline(__always)
-public func deadline(after ns: Int64) -> Int64 {
+@usableFromInline
+package func deadline(after ns: Int64) -> Int64 {
   ns <= 0 ? monotonicNow() : saturatingAdd(monotonicNow(), ns)
 }
 

@@ -28,16 +28,16 @@ if CommandLine.arguments.dropFirst().first == "overlap" {
   let ledger = Ledger()
   let chan = Chan<Int>()
   let finished = WaitGroup()
-  _ = finished.add(1)
+  try finished.add(1)
   try go {
     try! ledger.account.absorbThenPeek(from: chan) { ledger.account.balance }
-    _ = finished.done()
+    try? finished.done()
   }
   try go {
     for i in 1...100 { try! chan.send(i); Scheduler.yield() }
     _ = chan.close()
   }
-  _ = finished.wait()
+  try finished.wait()
   print("overlap NOT caught")
 } else {
   let n = 16
@@ -45,11 +45,11 @@ if CommandLine.arguments.dropFirst().first == "overlap" {
   let chans = (0..<n).map { _ in Chan<Int>() }
   let finished = WaitGroup()
   for i in 0..<n {
-    _ = finished.add(1)
+    try finished.add(1)
     let ledger = ledgers[i], chan = chans[i]
     try go {
       try! ledger.account.absorb(from: chan)
-      _ = finished.done()
+      try? finished.done()
     }
     try go {
       for amount in 1...5_000 {
@@ -59,7 +59,7 @@ if CommandLine.arguments.dropFirst().first == "overlap" {
       _ = chan.close()
     }
   }
-  _ = finished.wait()
+  try finished.wait()
   var passed = 0
   var failed = 0
   for (i, ledger) in ledgers.enumerated() {

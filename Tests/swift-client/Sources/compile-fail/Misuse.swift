@@ -18,7 +18,10 @@ func sharedMutableCapture() throws {
 }
 
 func blockingInAsync(_ chan: Chan<Int>) async throws {
-  let waitGroup = WaitGroup()
-  _ = waitGroup.wait(deadline: noDeadline)  // REJECT: blocking form unavailable from asynchronous contexts
+  try Scheduler.sleep(for: .milliseconds(1))  // REJECT: blocking form unavailable from asynchronous contexts
   _ = chan
+}
+
+func oldErrorConvention(_ mutex: Weft.Mutex) {
+  if let error = mutex.unlock() { print(error) }  // REJECT: no WeftError?-returning forms (typed throws only)
 }

@@ -79,14 +79,14 @@ func weftSpawn(_ n: Int) -> Int64 {
   let count = Counter()
   let t0 = now()
   let spawner = try! go {
-    try! group.add(count: n)
+    try! group.add(n)
     for _ in 0..<n {
       try! go {
         count.bump()
-        _ = group.done()
+        try? group.done()
       }
     }
-    _ = group.wait()
+    try! group.wait()
   }
   try! spawner.wait()
   check(count.value.load(ordering: .relaxed) == n, "spawned \(n)")
