@@ -228,7 +228,11 @@ static int connect_once(weft_redis_conn_t *c, int64_t deadline, weft_ctx_t *ctx)
   int w = fd_wait(c->rc->fd, WEFT_FD_WRITABLE, deadline, ctx);
   int soerr = 0;
   socklen_t sl = sizeof soerr;
-  if (w == 0 && getsockopt(c->rc->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
+  if (w >= 0 && getsockopt(c->rc->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) soerr = errno;
+  struct sockaddr_storage peer;
+  socklen_t pl = sizeof peer;
+  /* the poll may have consumed SO_ERROR: an unconnected socket has no peer */
+  if (w >= 0 && soerr == 0 && getpeername(c->rc->fd, (struct sockaddr *)&peer, &pl) != 0) soerr = ECONNREFUSED;
   if (w < 0 || soerr) {
     snprintf(c->err, sizeof c->err, "connect %s:%d: %s", c->host, c->o.port,
              w < 0 ? weft_strerror(w) : strerror(soerr));
@@ -750,6 +754,9 @@ EXPORT int weft_redis_worker_run(const weft_redis_opts *copts, const weft_redis_
   if (o.claim_idle_ns == 0) o.claim_idle_ns = 60000000000LL;
   if (o.grace_ns == 0) o.grace_ns = 5000000000LL;
   if (o.max_result == 0) o.max_result = 4096;
+  /* A job still running must never look abandoned: claim only entries idle
+   * for longer than a job may run (also stops us re-claiming our own). */
+  if (o.claim_idle_ns < o.job_timeout_ns + 100000000) o.claim_idle_ns = o.job_timeout_ns + 100000000;
   if (o.tasks < 1 || o.tasks > 100000 || o.conns < 1 || o.conns > 1024 || o.batch < 1 || o.batch > 100000 ||
       o.max_attempts < 1 || o.max_attempts > 1000000 || o.job_timeout_ns < 0 || o.claim_idle_ns < 1000000 ||
       o.grace_ns < 0 || o.max_result > WEFT_REDIS_MAX_DATA ||
