@@ -131,7 +131,7 @@ redis-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools libhiredis-dev >/dev/null; \
 	fi
-redis: lib redis-deps
+redis: redis-deps lib
 	@mkdir -p $(REDIS_BUILD)
 	$(CC) $(REDIS_CFLAGS) -fPIC -shared -fvisibility=hidden redis/weft_redis.c -o $(REDIS_BUILD)/libweft_redis.so \
 	  -Wl,-soname,libweft_redis.so.0 -L$(BUILD) -lweft -lhiredis

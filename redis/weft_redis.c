@@ -862,6 +862,7 @@ EXPORT int64_t weft_redis_collect_ctx(weft_redis_conn_t *c, const char *results,
         }
       if (r) freeReplyObject(r);
     }
+    if (rc == WEFT_REDIS_EREPLY && strstr(c->err, "LOADING")) rc = 0; /* Redis restarting: ask again */
     if (rc != 0 || missing == 0) break;
     if ((rc = nap(20000000, WEFT_NO_DEADLINE, ctx)) != 0) break;
   }
