@@ -74,6 +74,16 @@ static void stop(run_t *r) {
   weft_ctx_release(r->ctx);
 }
 
+/* How many of ids have a result within ns. */
+static int64_t collect_within(const char *results, const char **ids, size_t n, int64_t ns) {
+  int errs[8];
+  weft_ctx_t *t;
+  weft_ctx_with_timeout(weft_ctx_background(), ns, &t);
+  int64_t got = weft_redis_collect_ctx(c, results, ids, n, NULL, errs, t);
+  weft_ctx_release(t);
+  return got;
+}
+
 static void bad_input(void) {
   weft_redis_conn_t *x = (void *)1;
   EQ(weft_redis_conn_open(NULL, &x), WEFT_EINVAL);
@@ -201,11 +211,7 @@ static void back_pressure(void) {
   go(&r);
   EQ(weft_redis_enqueue_until(c, "bp", 3, "4", "t", 1, weft_now_ns() + 5000000000LL), 0);
   const char *ids[4] = {"1", "2", "3", "4"};
-  int errs[4];
-  weft_ctx_t *t;
-  weft_ctx_with_timeout(weft_ctx_background(), 5000000000LL, &t);
-  EQ(weft_redis_collect_ctx(c, "bp:results", ids, 4, NULL, errs, t), 4);
-  weft_ctx_release(t);
+  EQ(collect_within("bp:results", ids, 4, 5000000000LL), 4);
   stop(&r);
   EQ(r.rc, 0);
   EQ(cmd_int("XLEN", "bp", NULL, NULL), 0); /* acked entries are deleted */
@@ -270,11 +276,7 @@ static void grace_leaves_claimable(void) {
   start(&r2, "gr", "gr-2");
   go(&r2);
   const char *ids[1] = {"long"};
-  int errs[1];
-  weft_ctx_t *t;
-  weft_ctx_with_timeout(weft_ctx_background(), 8000000000LL, &t);
-  EQ(weft_redis_collect_ctx(c, "gr:results", ids, 1, NULL, errs, t), 1);
-  weft_ctx_release(t);
+  EQ(collect_within("gr:results", ids, 1, 8000000000LL), 1);
   stop(&r2);
   EQ((long long)r2.st.claimed, 1);
   EQ((long long)r2.st.succeeded, 1);
