@@ -117,3 +117,30 @@ uninstall:
 
 clean:
 	rm -rf .build
+
+# libweft_redis.so (include/weft_redis.h): the Redis Streams work queue, an
+# optional companion on hiredis; libweft.so does not depend on it. redis-deps
+# installs redis-server and libhiredis-dev when missing (like deps for libuv).
+REDIS_BUILD := .build/redis
+REDIS_CFLAGS := -std=c11 -O2 -Wall -Wextra -fstack-clash-protection -pthread -Iinclude
+REDIS_LINK := -L$(REDIS_BUILD) -L$(BUILD) -lweft_redis -lweft -lhiredis -Wl,-rpath,$(abspath $(REDIS_BUILD)):$(abspath $(BUILD))
+.PHONY: redis-deps redis test-redis demo-distributed bench-redis
+redis-deps:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || [ ! -f /usr/include/hiredis/hiredis.h ]; then \
+	  echo "installing redis-server, redis-tools and libhiredis-dev"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server redis-tools libhiredis-dev >/dev/null; \
+	fi
+redis: redis-deps lib
+	@mkdir -p $(REDIS_BUILD)
+	$(CC) $(REDIS_CFLAGS) -fPIC -shared -fvisibility=hidden redis/weft_redis.c -o $(REDIS_BUILD)/libweft_redis.so \
+	  -Wl,-soname,libweft_redis.so.0 -L$(BUILD) -lweft -lhiredis
+	ln -sf libweft_redis.so $(REDIS_BUILD)/libweft_redis.so.0
+	$(CC) $(REDIS_CFLAGS) examples/c/redis_jobs.c -o $(REDIS_BUILD)/redis_jobs $(REDIS_LINK)
+	$(CC) $(REDIS_CFLAGS) redis/tests/test_redis.c -o $(REDIS_BUILD)/test_redis $(REDIS_LINK)
+test-redis: redis
+	bash redis/tests/run.sh
+demo-distributed: redis
+	bash redis/demo.sh $(DEMO_ARGS)
+bench-redis: redis
+	bash benchmarks/redis/run.sh

@@ -63,6 +63,7 @@ if [ -f bindings/python/run-tests.sh ]; then
   suite python bash bindings/python/run-tests.sh "$(pwd)/$lib"
 fi
 suite wheel bash Tests/dist/check_wheel.sh
+suite redis make -s test-redis
 echo
 echo "$total_passed passed, $total_failed failed"
 [ "$total_failed" -eq 0 ]
