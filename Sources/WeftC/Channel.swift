@@ -123,3 +123,9 @@ func makeChannel(
   guard let channel = channel(ch) else { return 0 }
   return channel._withUnsafeGuaranteedRef { UInt($0.elemSize) }
 }
+
+@c public func weft_chan_elem_size_get(_ ch: ChanHandle?, _ out: UnsafeMutablePointer<UInt>?) -> Int32 {
+  guard let out, let channel = channel(ch) else { return WeftError.invalid.code }
+  out.pointee = channel._withUnsafeGuaranteedRef { UInt($0.elemSize) }
+  return 0
+}

@@ -30,6 +30,28 @@ public typealias FutureHandle = UnsafeMutablePointer<weft_future_t>
   withContext(ctx) { context in with(f, Future.self) { $0.await(context: context, into: valueOut) } }
 }
 
+@c public func weft_future_await_result(
+  _ f: FutureHandle?, _ valueOut: UnsafeMutableRawPointer?, _ result: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+  with(f, Future.self) { code($0.awaitResult(context: nil, into: valueOut), result) }
+}
+
+@c public func weft_future_await_result_until(
+  _ f: FutureHandle?, _ deadline_ns: Int64, _ valueOut: UnsafeMutableRawPointer?,
+  _ result: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+  with(f, Future.self) { code($0.awaitResult(deadline: deadline_ns, context: nil, into: valueOut), result) }
+}
+
+@c public func weft_future_await_result_ctx(
+  _ f: FutureHandle?, _ ctx: CtxHandle?, _ valueOut: UnsafeMutableRawPointer?,
+  _ result: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+  withContext(ctx) { context in
+    with(f, Future.self) { code($0.awaitResult(context: context, into: valueOut), result) }
+  }
+}
+
 @c public func weft_future_ready(_ f: FutureHandle?) -> Int32 { with(f, Future.self) { $0.isReady ? 1 : 0 } }
 
 @c public func weft_collect(

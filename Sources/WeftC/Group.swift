@@ -54,3 +54,19 @@ func goGroup(
 }
 
 @c public func weft_group_wait(_ g: GroupHandle?) -> Int32 { with(g, Group.self) { $0.wait() } }
+
+@c public func weft_group_wait_result(_ g: GroupHandle?, _ result: UnsafeMutablePointer<Int32>?) -> Int32 {
+  with(g, Group.self) { code($0.waitResult(), result) }
+}
+
+@c public func weft_group_wait_result_until(
+  _ g: GroupHandle?, _ deadline_ns: Int64, _ result: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+  with(g, Group.self) { code($0.waitResult(deadline: deadline_ns), result) }
+}
+
+@c public func weft_group_wait_result_ctx(
+  _ g: GroupHandle?, _ ctx: CtxHandle?, _ result: UnsafeMutablePointer<Int32>?
+) -> Int32 {
+  withContext(ctx) { context in with(g, Group.self) { code($0.waitResult(context: context), result) } }
+}

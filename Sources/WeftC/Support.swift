@@ -6,6 +6,19 @@ import Weft
 @inline(__always)
 func code(_ error: WeftError?) -> Int32 { error?.code ?? 0 }
 
+/// A user result through its out-parameter (may be NULL), a runtime error as
+/// the return value: the out-parameter forms of weft_group_wait and
+/// weft_future_await.
+@inline(__always)
+func code(_ result: Result<Int32, WeftError>, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+  switch result {
+  case .success(let value):
+    out?.pointee = value
+    return 0
+  case .failure(let error): return error.code
+  }
+}
+
 func staticCString(_ text: StaticString) -> UnsafePointer<CChar> {
   text.utf8Start.withMemoryRebound(to: CChar.self, capacity: 1) { $0 }
 }

@@ -163,6 +163,13 @@ import Weft
   return with(once, Once.self) { code($0.coreRun(fn, arg)) }
 }
 
+@c public func weft_once_do_until(
+  _ once: UnsafeMutablePointer<weft_once_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?, _ deadline_ns: Int64
+) -> Int32 {
+  guard let fn else { return WeftError.invalid.code }
+  return with(once, Once.self) { code($0.run(fn, arg, deadline: deadline_ns)) }
+}
+
 @c public func weft_once_do_ctx(
   _ once: UnsafeMutablePointer<weft_once_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?,
   _ ctx: UnsafeMutablePointer<weft_ctx_t>?

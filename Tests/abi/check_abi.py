@@ -31,7 +31,7 @@ SYNONYMS = {
 
 
 def norm_type(text):
-    text = re.sub(r"\b_Nullable\b|\b_Nonnull\b|\b_Null_unspecified\b|\bSWIFT_\w+\b", " ", text)
+    text = re.sub(r"\b_Nullable\b|\b_Nonnull\b|\b_Null_unspecified\b|\bSWIFT_\w+\b|\bWEFT_(?:NODISCARD|BORROWED)\b", " ", text)
     text = re.sub(r"\s+", " ", text).strip()
     # "T const *" -> "const T *"
     text = re.sub(r"^(\w+(?: \w+)?) const(\s*\*)", r"const \1\2", text)

@@ -133,6 +133,8 @@ static weft_chan_t *notify(void) {
 #define PTR(e) ((e) == NULL ? WEFT_EINVAL : 1)
 static int64_t out64;
 static char buf[64];
+static int res32;
+static size_t size_out;
 
 /* Every function taking a handle, called with the bad handle h as that handle:
  * X(kind, function, expression). Each must give WEFT_EINVAL (pointer results:
@@ -152,6 +154,7 @@ static char buf[64];
   X(K_CHAN, weft_chan_len, (int)weft_chan_len(h))                                     \
   X(K_CHAN, weft_chan_cap, (int)weft_chan_cap(h))                                     \
   X(K_CHAN, weft_chan_elem_size, (weft_chan_elem_size(h) == 0 ? WEFT_EINVAL : 1))     \
+  X(K_CHAN, weft_chan_elem_size_get, weft_chan_elem_size_get(h, &size_out))         \
   X(K_CHAN, weft_timer_stop, weft_timer_stop(h))                                      \
   X(K_CHAN, weft_select, select_one(h, 0))                                            \
   X(K_CHAN, weft_select_ctx, select_one(h, 1))                                        \
@@ -238,6 +241,7 @@ static char buf[64];
   X(K_ONCE, weft_once_release, weft_once_release(h))                                  \
   X(K_ONCE, weft_once_do, weft_once_do(h, noop, NULL))                                \
   X(K_ONCE, weft_once_do_ctx, weft_once_do_ctx(h, noop, NULL, NULL))                  \
+  X(K_ONCE, weft_once_do_until, weft_once_do_until(h, noop, NULL, weft_now_ns() + MS)) \
   X(K_COND, weft_cond_retain, PTR(weft_cond_retain(h)))                               \
   X(K_COND, weft_cond_release, weft_cond_release(h))                                  \
   X(K_COND, weft_cond_wait, weft_cond_wait(h))                                        \
@@ -259,9 +263,15 @@ static char buf[64];
   X(K_GROUP, weft_group_go, weft_group_go(h, group_ok, NULL))                         \
   X(K_GROUP, weft_group_try_go, weft_group_try_go(h, group_ok, NULL))                 \
   X(K_GROUP, weft_group_wait, weft_group_wait(h))                                     \
+  X(K_GROUP, weft_group_wait_result, weft_group_wait_result(h, &res32))              \
+  X(K_GROUP, weft_group_wait_result_until, weft_group_wait_result_until(h, weft_now_ns() + MS, &res32)) \
+  X(K_GROUP, weft_group_wait_result_ctx, weft_group_wait_result_ctx(h, NULL, &res32)) \
   X(K_FUTURE, weft_future_retain, PTR(weft_future_retain(h)))                         \
   X(K_FUTURE, weft_future_release, weft_future_release(h))                            \
   X(K_FUTURE, weft_future_await, weft_future_await(h, NULL, buf))                     \
+  X(K_FUTURE, weft_future_await_result, weft_future_await_result(h, buf, &res32))    \
+  X(K_FUTURE, weft_future_await_result_until, weft_future_await_result_until(h, weft_now_ns() + MS, buf, &res32)) \
+  X(K_FUTURE, weft_future_await_result_ctx, weft_future_await_result_ctx(h, NULL, buf, &res32)) \
   X(K_FUTURE, weft_future_ready, weft_future_ready(h))                                \
   X(K_AF, weft_after_func_stop, weft_after_func_stop(h))                              \
   X(K_AF, weft_after_func_release, weft_after_func_release(h))                        \

@@ -61,22 +61,42 @@ package final class Future: @unchecked Sendable {
 
   /// Waits for the result: copies the value to out (may be nil) and returns fn's
   /// code; or the context's error when ctx ends first (the future keeps running).
+  /// (The C header's weft_future_await: fn's code and runtime codes share the
+  /// return value; awaitResult keeps them apart.)
   package func await(context ctx: Context?, into out: UnsafeMutableRawPointer?) -> Int32 {
+    switch awaitResult(context: ctx, into: out) {
+    case .success(let result): return result
+    case .failure(let error): return error.code
+    }
+  }
+
+  /// Waits for the result until deadline or until ctx ends: .success(fn's code)
+  /// with the value copied to out (may be nil), or .failure(.timedOut /
+  /// .canceled / .shutdown) when the wait ends first (the future keeps running;
+  /// out is untouched).
+  package func awaitResult(
+    deadline: Int64 = noDeadline, context ctx: Context?, into out: UnsafeMutableRawPointer?
+  ) -> Result<Int32, WeftError> {
     if !done.load(ordering: .acquiring) {
+      if let ctx, let error = ctx.error { return .failure(error) }
       lock.lock()
       if !done.load(ordering: .acquiring) {
+        if deadline != noDeadline && monotonicNow() >= deadline {
+          lock.unlock()
+          return .failure(.timedOut)
+        }
         let outcome = ParkerRef.with { parker in
           parker.waitQueued(
-            lock: lock, deadline: noDeadline, context: ctx, reason: "future await",
+            lock: lock, deadline: deadline, context: ctx, reason: "future await",
             enqueue: { waiters.enqueue($0) }, leave: { waiters.remove($0) })
         }
-        if let error = outcome.error { return error.code }
+        if let error = outcome.error { return .failure(error) }
       } else {
         lock.unlock()
       }
     }
     if let out, let buffer { memcpy(out, buffer, valueSize) }
-    return code
+    return .success(code)
   }
 }
 

@@ -52,25 +52,47 @@ package final class Group: @unchecked Sendable {
   /// Waits for every task; returns the first non-zero result (0 if none) and
   /// cancels the group's context. ESHUTDOWN (and the context canceled with it)
   /// when shutdown ends the wait while tasks still run: never 0 before they
-  /// all finished.
+  /// all finished. (The C header's weft_group_wait: user results and runtime
+  /// codes share the return value; waitResult keeps them apart.)
   package func wait() -> Int32 {
+    switch waitResult() {
+    case .success(let result): return result
+    case .failure(let error): return error.code
+    }
+  }
+
+  /// Waits for every task until deadline or until context ends. .success(the
+  /// first non-zero task result, 0 if none) once every task finished (the
+  /// group's context is canceled then); .failure(.timedOut / .canceled) when
+  /// the deadline or context ends the wait first: the tasks keep running, the
+  /// group's context is left alone and the caller may wait again;
+  /// .failure(.shutdown) when shutdown ends it (the group's context canceled).
+  package func waitResult(deadline: Int64 = noDeadline, context ctx: Context? = nil) -> Result<Int32, WeftError> {
     lock.lock()
     if active > 0 {
+      if let ctx, let error = ctx.error {
+        lock.unlock()
+        return .failure(error)
+      }
+      if deadline != noDeadline && monotonicNow() >= deadline {
+        lock.unlock()
+        return .failure(.timedOut)
+      }
       let outcome = ParkerRef.with { parker in
         parker.waitQueued(
-          lock: lock, deadline: noDeadline, context: nil, reason: "group wait",
+          lock: lock, deadline: deadline, context: ctx, reason: "group wait",
           enqueue: { waiters.enqueue($0) }, leave: { waiters.remove($0) })
       }
       if let error = outcome.error {
-        context.cancel(cause: error.code)
-        return error.code
+        if error == .shutdown { context.cancel(cause: error.code) }
+        return .failure(error)
       }
       lock.lock()
     }
     let result = firstError
     lock.unlock()
     context.cancel(cause: result)
-    return result
+    return .success(result)
   }
 
   // MARK: - Internals

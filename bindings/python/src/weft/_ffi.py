@@ -15,7 +15,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_int, c_int32, c_int64, c_siz
                     c_uint, c_uint32, c_uint64, c_void_p)
 
 # The header version this module was written for (weft.h WEFT_VERSION_*).
-HEADER_VERSION = (0, 1, 0)
+HEADER_VERSION = (0, 2, 0)
 HEADER_VERSION_HEX = (HEADER_VERSION[0] << 16) | (HEADER_VERSION[1] << 8) | HEADER_VERSION[2]
 
 # Error codes (WEFT_E*).
@@ -120,6 +120,7 @@ PROTOTYPES = {
     "weft_chan_len": (I64, [P]),
     "weft_chan_cap": (I64, [P]),
     "weft_chan_elem_size": (c_size_t, [P]),
+    "weft_chan_elem_size_get": (I, [P, POINTER(c_size_t)]),
     # select
     "weft_select": (I, [POINTER(weft_case), c_size_t, I, I64]),
     "weft_select_ctx": (I, [POINTER(weft_case), c_size_t, I, P]),
@@ -165,6 +166,7 @@ PROTOTYPES = {
     "weft_once_retain": (P, [P]),
     "weft_once_release": (I, [P]),
     "weft_once_do": (I, [P, FN, P]),
+    "weft_once_do_until": (I, [P, FN, P, I64]),
     "weft_once_do_ctx": (I, [P, FN, P, P]),
     # Cond
     "weft_cond_make": (I, [P, PP]),
@@ -213,11 +215,17 @@ PROTOTYPES = {
     "weft_group_go": (I, [P, FN, P]),
     "weft_group_try_go": (I, [P, FN, P]),
     "weft_group_wait": (I, [P]),
+    "weft_group_wait_result": (I, [P, POINTER(I)]),
+    "weft_group_wait_result_until": (I, [P, I64, POINTER(I)]),
+    "weft_group_wait_result_ctx": (I, [P, P, POINTER(I)]),
     # futures
     "weft_future_spawn": (I, [P, c_size_t, FN, P, PP]),
     "weft_future_retain": (P, [P]),
     "weft_future_release": (I, [P]),
     "weft_future_await": (I, [P, P, P]),
+    "weft_future_await_result": (I, [P, P, POINTER(I)]),
+    "weft_future_await_result_until": (I, [P, I64, P, POINTER(I)]),
+    "weft_future_await_result_ctx": (I, [P, P, P, POINTER(I)]),
     "weft_future_ready": (I, [P]),
     "weft_collect": (I64, [P, POINTER(weft_job), c_size_t, c_size_t, P, POINTER(c_int), I64]),
     # async completions
