@@ -167,7 +167,7 @@ import Weft
   _ once: UnsafeMutablePointer<weft_once_t>?, _ fn: weft_fn?, _ arg: UnsafeMutableRawPointer?, _ deadline_ns: Int64
 ) -> Int32 {
   guard let fn else { return WeftError.invalid.code }
-  return with(once, Once.self) { code($0.run(fn, arg, deadline: deadline_ns)) }
+  return with(once, Once.self) { code($0.coreRun(fn, arg, deadline: deadline_ns)) }
 }
 
 @c public func weft_once_do_ctx(
