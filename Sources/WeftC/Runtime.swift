@@ -8,7 +8,7 @@ import Weft
 }
 
 // Kept equal to the header's macros by Tests/capi/test_version.c.
-@c public func weft_version_string() -> UnsafePointer<CChar> { staticCString("0.1.0") }
+@c public func weft_version_string() -> UnsafePointer<CChar> { staticCString("0.2.0") }
 
 @c public func weft_strerror(_ err: Int32) -> UnsafePointer<CChar> {
   if err == 0 { return staticCString("success") }

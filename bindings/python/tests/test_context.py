@@ -132,6 +132,6 @@ def test_stats_and_version():
     asyncio.run(weft.Channel(1).send_async(1))  # a task ran: the runtime is started
     s = weft.stats()
     assert s["workers"] >= 1 and len(s["runq_len"]) == s["workers"]
-    assert weft.version() == "0.1.0"
+    assert weft.version() == "0.2.0"
     with pytest.raises(weft.Busy):
         weft.init(workers=2)

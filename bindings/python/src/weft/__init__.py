@@ -16,7 +16,7 @@ from .errors import (Busy, Canceled, Closed, Deadlock, Forked, InvalidArgument, 
 from .runtime import collect, dump_tasks, go, go_native, init, now_ns, shutdown, sleep, stats, version
 from .sync import Cond, Mutex, Once, RWMutex, Semaphore, WaitGroup
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Case", "Channel", "Recv", "Send", "Selected", "Timer", "after", "select", "select_async", "ticker",
